@@ -1,0 +1,159 @@
+"""The composition root: the only module of bot/ that knows Telegram.
+
+It builds a python-telegram-bot Application from the configuration, wires the
+application's services to the Telegram handlers, and owns start-up and shut-down.
+Tests call `build_application` with a fake Telegram transport and then `on_startup`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import Config
+from bot.services import Services
+from handlers import errors, groups, jobs, rider
+from handlers.context import SuishouContext
+from handlers.outbox import TelegramOutbox
+
+log = logging.getLogger(__name__)
+
+RIDER_COMMANDS = ("report", "cancel", "lang", "help", "start")
+DRAFT_SWEEP_INTERVAL = timedelta(minutes=1)
+
+
+def build_application(
+    config: Config,
+    token: str,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    rate_limit: bool = True,
+) -> Application:
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(config.api_base_url)
+        .base_file_url(config.api_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=config.timezone,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=SuishouContext))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    outbox = TelegramOutbox(app.bot)
+    app.bot_data["outbox"] = outbox
+    app.bot_data["services"] = Services.create(config, outbox, clock)
+    _add_handlers(app)
+    return app
+
+
+def _add_handlers(app: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    groups_ = filters.ChatType.GROUPS
+    # Order matters: commands first, then message kinds, then the catch-all.
+    app.add_handler(CommandHandler("chatid", groups.chat_id, groups_))
+    app.add_handler(CommandHandler(["report", "start", "help"], groups.private_only, groups_))
+    app.add_handler(CommandHandler("start", rider.start, private))
+    app.add_handler(CommandHandler("help", rider.help_, private))
+    app.add_handler(CommandHandler("report", rider.report, private))
+    app.add_handler(CommandHandler("cancel", rider.cancel, private))
+    app.add_handler(CommandHandler("lang", rider.lang, private))
+    app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), rider.photo))
+    app.add_handler(MessageHandler(private & filters.LOCATION, rider.location))
+    app.add_handler(MessageHandler(private & filters.CONTACT, rider.contact))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, rider.text))
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, rider.unsupported)
+    )
+    app.add_handler(CallbackQueryHandler(rider.button))
+    app.add_error_handler(errors.on_error)
+
+
+async def on_startup(app: Application) -> None:
+    """Migrate the database, publish the command menus, check chats, schedule jobs."""
+    services: Services = app.bot_data["services"]
+    await services.start()
+    await _set_commands(app, services.config)
+    await _check_chats(app, services.config)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            jobs.expire_drafts,
+            interval=DRAFT_SWEEP_INTERVAL,
+            first=DRAFT_SWEEP_INTERVAL,
+            name="drafts:expire",
+        )
+    log.info(
+        "started", extra={"bot": app.bot.username, "communities": len(services.config.communities)}
+    )
+
+
+async def on_shutdown(app: Application) -> None:
+    await app.bot_data["services"].stop()
+
+
+async def _set_commands(app: Application, config: Config) -> None:
+    scope = BotCommandScopeAllPrivateChats()
+    for lang in texts.LANGUAGES:
+        commands = [BotCommand(c, texts.t(lang, f"commands.{c}")) for c in RIDER_COMMANDS]
+        code = None if lang == config.language else lang
+        await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+
+
+async def _check_chats(app: Application, config: Config) -> None:
+    """Warn early when the bot is not in a dispatcher chat, rather than at the first report."""
+    chats = [("supervisors", config.supervisors.chat.chat_id)]
+    chats += [(c.id, c.chat.chat_id) for c in config.communities]
+    for name, chat_id in chats:
+        try:
+            member = await app.bot.get_chat_member(chat_id, app.bot.id)
+        except TelegramError as exc:
+            log.warning(
+                "dispatcher chat unreachable",
+                extra={"community": name, "chat": chat_id, "reason": exc.message},
+            )
+            continue
+        if member.status not in ("administrator", "creator", "member"):
+            log.warning(
+                "bot is not a member of the dispatcher chat",
+                extra={"community": name, "chat": chat_id, "status": member.status},
+            )
+
+
+def run_polling(config: Config, token: str) -> None:
+    app = build_application(config, token)
+    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])

@@ -1,0 +1,420 @@
+"""A rider's report, from the first photo to the ticket number.
+
+The draft lives in the database and is filled in any order: photos, a location, a
+category and an optional note. After each input the rider is asked only for what is
+still missing; once everything is there they see a summary with Submit / Edit / Cancel.
+Submitting is idempotent: a draft becomes at most one report, however often Submit is
+pressed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import callbacks, texts
+from bot.callbacks import Callback
+from bot.clock import Clock
+from bot.config import Config
+from bot.dispatch import Dispatcher
+from bot.geo import LatLon, valid_latlon
+from bot.messages import AskFor, Button, Outcome, Reply
+from bot.riders import RiderCtx
+from bot.routing import Route, Router
+from storage import drafts, riders
+from storage import reports as report_rows
+from storage.database import Database
+from storage.photos import PhotoRejected, PhotoStore
+from storage.records import Draft
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX = 1000
+
+
+class FetchError(Exception):
+    """The chat platform could not hand over a file."""
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    """A photo (or image file) as the rider sent it; `fetch` downloads the bytes."""
+
+    fetch: Callable[[], Awaitable[bytes]]
+    size: int | None
+    as_file: bool
+    mime_type: str | None = None
+    caption: str | None = None
+    media_group_id: str | None = None
+    forwarded: bool = False
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        db: Database,
+        photos: PhotoStore,
+        router: Router,
+        dispatcher: Dispatcher,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.photos = photos
+        self.router = router
+        self.dispatcher = dispatcher
+        self.clock = clock
+
+    # ---- inputs -------------------------------------------------------------------
+
+    async def add_photo(self, ctx: RiderCtx, photo: PhotoInput) -> Outcome:
+        """Keep one photo in the draft; album items are acknowledged together later."""
+        lang = ctx.lang
+        if photo.forwarded:
+            return _say(texts.t(lang, "photo.forwarded"))
+        if photo.as_file and not (photo.mime_type or "").startswith("image/"):
+            return _say(texts.t(lang, "photo.not_image"))
+        if photo.size is not None and photo.size > self.config.max_photo_bytes:
+            return _say(
+                texts.t(
+                    lang, "photo.too_large", limit=self.config.max_photo_bytes // (1024 * 1024)
+                )
+            )
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            if len(draft.photos) >= self.config.max_photos:
+                await drafts.update_fields(
+                    conn, draft.id, self.clock.now(), photos_dropped=draft.photos_dropped + 1
+                )
+                if photo.media_group_id:
+                    return Outcome()
+                return _say(texts.t(lang, "photo.limit", limit=self.config.max_photos))
+        try:
+            data = await photo.fetch()
+        except FetchError as exc:
+            log.warning("photo download failed", extra={"reason": str(exc)})
+            return _say(texts.t(lang, "photo.fetch_failed"))
+        try:
+            stored = await self.photos.save(data)
+        except PhotoRejected as exc:
+            log.info("photo rejected", extra={"reason": exc.reason, "rider": ctx.rider.id})
+            return _say(texts.t(lang, f"photo.rejected.{exc.reason}"))
+        now = self.clock.now()
+        notice = None
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            await drafts.save_photo(
+                conn, stored.sha256, stored.width, stored.height, stored.size, now
+            )
+            await drafts.add_photo(conn, draft.id, stored.sha256, photo.media_group_id, now)
+            values: dict[str, object] = {}
+            if photo.caption and photo.caption.strip():
+                values["note"] = _append(draft.note, photo.caption)
+            if stored.gps and draft.lat is None and valid_latlon(*stored.gps):
+                values.update(lat=stored.gps[0], lon=stored.gps[1], location_source="exif")
+                notice = texts.t(lang, "location.from_photo")
+            draft = await drafts.update_fields(conn, draft.id, now, **values)
+        if photo.media_group_id:
+            return Outcome()
+        return Outcome(replies=(await self.prompt(ctx, draft, notice),))
+
+    async def album_done(self, ctx: RiderCtx) -> Outcome:
+        """After the last photo of an album: one answer for the whole album."""
+        async with self.db.transaction() as conn:
+            draft = await drafts.open_for(conn, ctx.rider.id)
+        if draft is None:
+            return Outcome()
+        return Outcome(replies=(await self.prompt(ctx, draft),))
+
+    async def set_location(self, ctx: RiderCtx, point: LatLon) -> Outcome:
+        if not valid_latlon(point.lat, point.lon):
+            return _say(texts.t(ctx.lang, "location.invalid"))
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            draft = await drafts.update_fields(
+                conn,
+                draft.id,
+                self.clock.now(),
+                lat=point.lat,
+                lon=point.lon,
+                location_source="shared",
+            )
+        return Outcome(
+            replies=(await self.prompt(ctx, draft, texts.t(ctx.lang, "location.received")),)
+        )
+
+    async def add_note(self, ctx: RiderCtx, text: str, *, replace: bool = False) -> Outcome:
+        """Plain text is kept as the note: it is never thrown away."""
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            if replace and text.strip() in ("无", "-", "none", "None"):
+                note = None
+            else:
+                note = text.strip()[:NOTE_MAX] if replace else _append(draft.note, text)
+            draft = await drafts.update_fields(conn, draft.id, self.clock.now(), note=note)
+            if ctx.rider.awaiting == "note":
+                await riders.set_fields(conn, ctx.rider.id, awaiting=None)
+        key = "note.saved" if draft.photos or replace else "note.saved_need_photo"
+        return Outcome(replies=(await self.prompt(ctx, draft, texts.t(ctx.lang, key)),))
+
+    async def start_report(self, ctx: RiderCtx) -> Outcome:
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+        return Outcome(replies=(await self.prompt(ctx, draft),))
+
+    async def cancel(self, ctx: RiderCtx) -> Outcome:
+        async with self.db.transaction() as conn:
+            draft = await drafts.open_for(conn, ctx.rider.id)
+            if ctx.rider.awaiting:
+                await riders.set_fields(conn, ctx.rider.id, awaiting=None)
+            if draft is None:
+                return Outcome(
+                    replies=(Reply(texts.t(ctx.lang, "cancel.nothing"), remove_keyboard=True),)
+                )
+            await drafts.close(conn, draft.id, "cancelled", self.clock.now())
+        return Outcome(replies=(Reply(texts.t(ctx.lang, "cancel.done"), remove_keyboard=True),))
+
+    # ---- buttons ------------------------------------------------------------------
+
+    async def press(self, ctx: RiderCtx, cb: Callback) -> Outcome:
+        """A button on a draft message. Buttons of someone else's or a closed draft are stale."""
+        lang = ctx.lang
+        async with self.db.transaction() as conn:
+            draft = await drafts.get(conn, cb.target)
+        if draft is None or draft.rider_id != ctx.rider.id:
+            return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
+        if cb.action == "submit":
+            return await self.submit(ctx, draft)
+        if draft.status != drafts.OPEN:
+            return await self._closed_draft(ctx, draft)
+        if cb.action == "cancel":
+            async with self.db.transaction() as conn:
+                await drafts.close(conn, draft.id, "cancelled", self.clock.now())
+            return Outcome(edit=Reply(texts.t(lang, "cancel.done")))
+        if cb.action == "cat" and self.config.category(cb.arg or ""):
+            async with self.db.transaction() as conn:
+                draft = await drafts.update_fields(
+                    conn, draft.id, self.clock.now(), category=cb.arg
+                )
+            return await self._step(ctx, draft)
+        if cb.action == "edit":
+            return Outcome(
+                edit=Reply(self.summary_text(ctx, draft), _edit_buttons(lang, draft.id))
+            )
+        if cb.action == "back":
+            return await self._step(ctx, draft)
+        if cb.action == "e" and cb.arg in ("photo", "loc", "cat", "note"):
+            return await self._edit_field(ctx, draft, cb.arg)
+        return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
+
+    async def _edit_field(self, ctx: RiderCtx, draft: Draft, field: str) -> Outcome:
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            if field == "photo":
+                await drafts.clear_photos(conn, draft.id, now)
+                draft = await drafts.update_fields(conn, draft.id, now)
+            elif field == "loc":
+                draft = await drafts.update_fields(
+                    conn, draft.id, now, lat=None, lon=None, location_source=None
+                )
+            elif field == "cat":
+                draft = await drafts.update_fields(conn, draft.id, now, category=None)
+            else:
+                await riders.set_fields(conn, ctx.rider.id, awaiting="note")
+                return Outcome(edit=Reply(texts.t(ctx.lang, "note.ask")))
+        return await self._step(ctx, draft)
+
+    async def _step(self, ctx: RiderCtx, draft: Draft) -> Outcome:
+        """Answer a button press with the next question, in place when a keyboard allows."""
+        reply = await self.prompt(ctx, draft)
+        if reply.ask is None:
+            return Outcome(edit=reply)
+        return Outcome(edit=Reply(self.summary_text(ctx, draft)), replies=(reply,))
+
+    async def _closed_draft(self, ctx: RiderCtx, draft: Draft) -> Outcome:
+        async with self.db.transaction() as conn:
+            report = await report_rows.by_draft(conn, draft.id)
+        if report is not None:
+            return Outcome(toast=texts.t(ctx.lang, "submit.already", ticket=report.id), alert=True)
+        return Outcome(toast=texts.t(ctx.lang, f"draft.{draft.status}"), alert=True)
+
+    async def submit(self, ctx: RiderCtx, draft: Draft) -> Outcome:
+        if draft.status != drafts.OPEN:
+            return await self._closed_draft(ctx, draft)
+        if not _complete(draft):
+            return Outcome(edit=await self.prompt(ctx, draft))
+        category = self.config.category(draft.category or "")
+        assert category is not None
+        route = self.router.route(LatLon(draft.lat, draft.lon), category.code)  # type: ignore[arg-type]
+        async with self.db.transaction() as conn:
+            if not await drafts.close(conn, draft.id, "submitted", self.clock.now()):
+                # Pressed twice: the first press won the race and made the report.
+                fresh = await drafts.get(conn, draft.id)
+                assert fresh is not None
+                return await self._closed_draft(ctx, fresh)
+            report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
+        await self.dispatcher.dispatch(report, ctx.rider)
+        community = self.config.community(route.community_id)
+        deadline = self.dispatcher.format_when(report.deadline_at, ctx.lang)
+        if community is not None:
+            text = texts.t(
+                ctx.lang,
+                "submit.done",
+                ticket=report.id,
+                community=community.name,
+                deadline=deadline,
+            )
+        else:
+            text = texts.t(
+                ctx.lang,
+                "submit.done_supervisors",
+                ticket=report.id,
+                supervisors=self.config.supervisors.name,
+                deadline=deadline,
+            )
+        return Outcome(
+            edit=Reply(self.summary_text(ctx, draft, submitted=report.id)),
+            replies=(Reply(text, remove_keyboard=True),),
+            toast=texts.t(ctx.lang, "submit.toast", ticket=report.id),
+        )
+
+    # ---- what to ask next ---------------------------------------------------------
+
+    async def prompt(self, ctx: RiderCtx, draft: Draft, notice: str | None = None) -> Reply:
+        """The one question the rider should answer next (or the summary when done)."""
+        lang = ctx.lang
+        head = [notice] if notice else []
+        if draft.photos:
+            head.append(texts.t(lang, "draft.photos_count", count=len(draft.photos)))
+        if draft.photos_dropped:
+            head.append(texts.t(lang, "photo.limit", limit=self.config.max_photos))
+        if not draft.photos:
+            return Reply("\n".join([*head, texts.t(lang, "ask.photo")]))
+        if draft.lat is None:
+            return Reply(
+                "\n".join([*head, texts.t(lang, "ask.location")]),
+                ask=AskFor("location", texts.t(lang, "button.send_location")),
+            )
+        if draft.category is None:
+            return Reply(
+                "\n".join([*head, texts.t(lang, "ask.category")]),
+                buttons=self._category_buttons(ctx, draft.id),
+            )
+        return Reply(self.summary_text(ctx, draft), _summary_buttons(lang, draft.id))
+
+    def _category_buttons(self, ctx: RiderCtx, draft_id: int) -> tuple[tuple[Button, ...], ...]:
+        return tuple(
+            (
+                Button(
+                    f"{c.icon} {c.name(ctx.lang)}".strip(),
+                    callbacks.encode("d", draft_id, "cat", c.code),
+                ),
+            )
+            for c in self.config.categories
+        )
+
+    def summary_text(self, ctx: RiderCtx, draft: Draft, submitted: int | None = None) -> str:
+        lang = ctx.lang
+        lines = [
+            texts.t(lang, "summary.submitted", ticket=submitted)
+            if submitted
+            else texts.t(lang, "summary.title")
+        ]
+        category = self.config.category(draft.category or "")
+        if category:
+            lines.append(
+                texts.t(lang, "summary.category", icon=category.icon, name=category.name(lang))
+            )
+        if draft.lat is not None and draft.lon is not None:
+            source = texts.t(lang, f"summary.source_{draft.location_source or 'shared'}")
+            lines.append(
+                texts.t(
+                    lang,
+                    "summary.location",
+                    lat=f"{draft.lat:.5f}",
+                    lon=f"{draft.lon:.5f}",
+                    source=source,
+                )
+            )
+            if category and not submitted:
+                lines.append(
+                    self._route_line(
+                        lang, self.router.route(LatLon(draft.lat, draft.lon), category.code)
+                    )
+                )
+        lines.append(texts.t(lang, "summary.photos", count=len(draft.photos)))
+        if draft.note:
+            lines.append(texts.t(lang, "summary.note", note=draft.note))
+        return "\n".join(lines)
+
+    def _route_line(self, lang: str, route: Route) -> str:
+        community = self.config.community(route.community_id)
+        if community:
+            return texts.t(lang, "summary.route", community=community.name)
+        return texts.t(lang, "summary.route_none", supervisors=self.config.supervisors.name)
+
+    async def _draft(self, conn: object, ctx: RiderCtx) -> Draft:
+        draft = await drafts.open_for(conn, ctx.rider.id)  # type: ignore[arg-type]
+        return draft or await drafts.create(conn, ctx.rider.id, self.clock.now())  # type: ignore[arg-type]
+
+    # ---- expiry -------------------------------------------------------------------
+
+    async def expire_stale(self) -> list[tuple[int, Reply]]:
+        """Close drafts left alone longer than the configured time; notices to send."""
+        now = self.clock.now()
+        notices = []
+        async with self.db.transaction() as conn:
+            for draft in await drafts.stale(conn, now - self.config.draft_ttl):
+                if await drafts.close(conn, draft.id, "expired", now):
+                    rider = await riders.get(conn, draft.rider_id)
+                    if rider is None:
+                        continue
+                    lang = texts.pick_language(rider.language, None, self.config.language)
+                    minutes = int(self.config.draft_ttl.total_seconds() // 60)
+                    notices.append(
+                        (
+                            rider.tg_user_id,
+                            Reply(
+                                texts.t(lang, "draft.expired_notice", minutes=minutes),
+                                remove_keyboard=True,
+                            ),
+                        )
+                    )
+        return notices
+
+
+def _complete(draft: Draft) -> bool:
+    return bool(draft.photos) and draft.lat is not None and draft.category is not None
+
+
+def _append(note: str | None, text: str) -> str:
+    text = text.strip()
+    return (f"{note}\n{text}" if note else text)[:NOTE_MAX]
+
+
+def _say(text: str) -> Outcome:
+    return Outcome(replies=(Reply(text),))
+
+
+def _summary_buttons(lang: str, draft_id: int) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (Button(texts.t(lang, "button.submit"), callbacks.encode("d", draft_id, "submit")),),
+        (
+            Button(texts.t(lang, "button.edit"), callbacks.encode("d", draft_id, "edit")),
+            Button(texts.t(lang, "button.cancel"), callbacks.encode("d", draft_id, "cancel")),
+        ),
+    )
+
+
+def _edit_buttons(lang: str, draft_id: int) -> tuple[tuple[Button, ...], ...]:
+    def b(key: str, field: str) -> Button:
+        return Button(texts.t(lang, key), callbacks.encode("d", draft_id, "e", field))
+
+    return (
+        (b("button.edit_photo", "photo"), b("button.edit_location", "loc")),
+        (b("button.edit_category", "cat"), b("button.edit_note", "note")),
+        (Button(texts.t(lang, "button.back"), callbacks.encode("d", draft_id, "back")),),
+    )

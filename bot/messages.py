@@ -1,0 +1,69 @@
+"""What the application says, independent of the chat channel that carries it.
+
+Handlers turn these into Telegram messages and keyboards; another channel (WeCom) would
+turn them into its own. Texts are HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from bot.geo import LatLon
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: pressing it sends `callback` back, or opens `url`."""
+
+    text: str
+    callback: str | None = None
+    url: str | None = None
+
+
+Buttons = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class AskFor:
+    """A one-tap button on the rider's keyboard that shares their location or phone number."""
+
+    kind: Literal["location", "contact"]
+    label: str
+    skip_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: Buttons = ()
+    ask: AskFor | None = None
+    remove_keyboard: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one thing a person did.
+
+    `replies` are new messages to them; `edit` replaces the message whose button they
+    pressed; `toast` is the short notice shown on the button press (`alert` makes it a
+    dialog they must dismiss).
+    """
+
+    replies: tuple[Reply, ...] = ()
+    edit: Reply | None = None
+    toast: str | None = None
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class Card:
+    """A report as the community's dispatcher chat sees it."""
+
+    report_id: int
+    photos: tuple[Path, ...]
+    photo_caption: str
+    text: str
+    location: LatLon
+    buttons: Buttons = field(default=())

@@ -1,0 +1,31 @@
+"""What the application needs from the outside world, stated as protocols.
+
+The Notifier is the one door through which every outgoing message leaves; the Telegram
+implementation lives in handlers/outbox.py.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.config import ChatTarget
+from bot.messages import Card, Reply
+from storage.records import CardMessage
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered (chat gone, bot removed or blocked...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Notifier(Protocol):
+    async def send(self, chat: ChatTarget, reply: Reply) -> int:
+        """Send a message; returns its message id. Raises DeliveryError."""
+        ...
+
+    async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
+        """Post a report's photos, card and location pin. Raises DeliveryError."""
+        ...

@@ -1,0 +1,128 @@
+"""The application's use cases, assembled once and handed to every chat channel.
+
+A channel (handlers/ for Telegram) identifies the person, then calls these; it never
+reaches storage itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import texts
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.dispatch import Dispatcher
+from bot.intake import Intake
+from bot.messages import Button, Outcome, Reply
+from bot.ports import Notifier
+from bot.registration import Registration
+from bot.riders import RiderCtx, identify
+from bot.routing import Area, Router
+from storage.database import Database
+from storage.db import create_engine, migrate
+from storage.photos import PhotoStore
+
+
+def build_router(config: Config) -> Router:
+    return Router(
+        [Area(c.id, c.boundary, c.centre, c.radius_m, c.categories) for c in config.communities]
+    )
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    photos: PhotoStore
+    router: Router
+    clock: Clock
+    notifier: Notifier
+    dispatcher: Dispatcher
+    intake: Intake
+    registration: Registration
+
+    @classmethod
+    def create(cls, config: Config, notifier: Notifier, clock: Clock | None = None) -> Services:
+        """Wire the use cases; nothing touches the disk or network until `start`."""
+        clock = clock or SystemClock()
+        db = Database(create_engine(config.database_url))
+        photos = PhotoStore(config.photo_dir, max_bytes=config.max_photo_bytes)
+        router = build_router(config)
+        dispatcher = Dispatcher(
+            config=config, db=db, photos=photos, notifier=notifier, clock=clock
+        )
+        intake = Intake(
+            config=config, db=db, photos=photos, router=router, dispatcher=dispatcher, clock=clock
+        )
+        return cls(
+            config,
+            db,
+            photos,
+            router,
+            clock,
+            notifier,
+            dispatcher,
+            intake,
+            Registration(db=db, clock=clock),
+        )
+
+    async def start(self) -> None:
+        await migrate(self.db.engine)
+
+    async def stop(self) -> None:
+        await self.db.close()
+
+    async def rider(self, tg_user_id: int, name: str, language_code: str | None) -> RiderCtx:
+        return await identify(
+            self.db,
+            self.clock,
+            tg_user_id=tg_user_id,
+            name=name,
+            language_code=language_code,
+            default_language=self.config.language,
+        )
+
+    async def text(self, ctx: RiderCtx, text: str) -> Outcome:
+        """Plain text from a rider means what the conversation is waiting for."""
+        awaiting = ctx.rider.awaiting
+        if awaiting == "display_name":
+            return await self.registration.set_name(ctx, text)
+        if awaiting == "phone":
+            if text.strip() == texts.t(ctx.lang, "button.skip"):
+                return await self.registration.set_phone(ctx, None)
+            return Outcome(replies=(Reply(texts.t(ctx.lang, "register.ask_phone_again")),))
+        return await self.intake.add_note(ctx, text, replace=awaiting == "note")
+
+    def help(self, lang: str) -> Outcome:
+        cats = "\n".join(f"{c.icon} {c.name(lang)}" for c in self.config.categories)
+        return Outcome(replies=(Reply(texts.t(lang, "help", categories=cats)),))
+
+    def chat_ids(self, chat_id: int, topic_id: int | None, title: str) -> Outcome:
+        """What to paste into the configuration for this group (and topic)."""
+        lang = self.config.language
+        topic = texts.t(lang, "group.topic_line", topic_id=topic_id) if topic_id else ""
+        return Outcome(
+            replies=(
+                Reply(
+                    texts.t(
+                        lang,
+                        "group.chat_id",
+                        title=title,
+                        chat_id=chat_id,
+                        topic=texts.Html(topic),
+                    )
+                ),
+            )
+        )
+
+    def private_only(self, lang: str, bot_username: str) -> Outcome:
+        """In a group: point the rider to the private chat where reports are made."""
+        url = f"https://t.me/{bot_username}?start=report"
+        return Outcome(
+            replies=(
+                Reply(
+                    texts.t(lang, "group.private_only"),
+                    ((Button(texts.t(lang, "button.open_private"), url=url),),),
+                ),
+            )
+        )

@@ -1,0 +1,30 @@
+"""Group chats: reports are made in private, so point people there."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers.context import SuishouContext
+
+
+async def private_only(update: Update, context: SuishouContext) -> None:
+    """/report (or /start) in a group: a button that opens the private chat."""
+    user = update.effective_user
+    lang = (
+        "en"
+        if user and (user.language_code or "").startswith("en")
+        else context.services.config.language
+    )
+    outcome = context.services.private_only(lang, context.bot.username)
+    await context.outbox.deliver(update, outcome)
+
+
+async def chat_id(update: Update, context: SuishouContext) -> None:
+    """/chatid in a group: the ids an operator copies into the configuration."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    topic = message.message_thread_id if message.is_topic_message else None
+    outcome = context.services.chat_ids(chat.id, topic, chat.title or "")
+    await context.outbox.deliver(update, outcome)

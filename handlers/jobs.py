@@ -1,0 +1,20 @@
+"""Scheduled work (PTB JobQueue, i.e. APScheduler): the application decides, we deliver."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import ChatTarget
+from bot.ports import DeliveryError
+from handlers.context import SuishouContext
+
+log = logging.getLogger(__name__)
+
+
+async def expire_drafts(context: SuishouContext) -> None:
+    """Close drafts nobody finished and tell their riders."""
+    for chat_id, reply in await context.services.intake.expire_stale():
+        try:
+            await context.outbox.send(ChatTarget(chat_id), reply)
+        except DeliveryError as exc:
+            log.info("expiry notice not delivered", extra={"reason": exc.reason})

@@ -1,0 +1,119 @@
+"""The one door every outgoing Telegram message leaves through.
+
+Implements the application's Notifier (cards, notices to other chats) and delivers the
+Outcome of a person's action back to them (replies, in-place edits, button toasts).
+Telegram errors become DeliveryError so the application can decide what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InputMediaPhoto, Message, ReplyParameters, Update
+from telegram.error import BadRequest, TelegramError
+
+from bot.config import ChatTarget
+from bot.messages import Card, Outcome, Reply
+from bot.ports import DeliveryError
+from handlers.keyboards import inline, markup
+from storage.records import CardMessage
+
+log = logging.getLogger(__name__)
+
+
+class TelegramOutbox:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat: ChatTarget, reply: Reply) -> int:
+        try:
+            message = await self.bot.send_message(
+                chat.chat_id,
+                reply.text,
+                message_thread_id=chat.topic_id,
+                reply_markup=markup(reply),
+            )
+        except TelegramError as exc:
+            raise DeliveryError(exc.message) from exc
+        return message.message_id
+
+    async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
+        """Photos first, then the card with its buttons, then the location pin under it."""
+        thread = chat.topic_id
+        posted: list[CardMessage] = []
+
+        def keep(messages: list[Message] | tuple[Message, ...], kind: str) -> None:
+            posted.extend(
+                CardMessage(card.report_id, m.chat_id, thread, m.message_id, kind)
+                for m in messages
+            )
+
+        try:
+            if len(card.photos) == 1:
+                keep(
+                    [
+                        await self.bot.send_photo(
+                            chat.chat_id,
+                            card.photos[0],
+                            caption=card.photo_caption,
+                            message_thread_id=thread,
+                        )
+                    ],
+                    "photo",
+                )
+            elif card.photos:
+                media = [
+                    InputMediaPhoto(
+                        path.read_bytes(), caption=card.photo_caption if i == 0 else None
+                    )
+                    for i, path in enumerate(card.photos)
+                ]
+                keep(
+                    await self.bot.send_media_group(chat.chat_id, media, message_thread_id=thread),
+                    "photo",
+                )
+            text = await self.bot.send_message(
+                chat.chat_id,
+                card.text,
+                message_thread_id=thread,
+                reply_markup=inline(card.buttons),
+            )
+            keep([text], "card")
+            pin = await self.bot.send_location(
+                chat.chat_id,
+                card.location.lat,
+                card.location.lon,
+                message_thread_id=thread,
+                reply_parameters=ReplyParameters(
+                    text.message_id, allow_sending_without_reply=True
+                ),
+            )
+            keep([pin], "location")
+        except TelegramError as exc:
+            raise DeliveryError(exc.message) from exc
+        return posted
+
+    async def deliver(self, update: Update, outcome: Outcome) -> None:
+        """Answer the person who caused `update`, in the chat (and topic) they used."""
+        query = update.callback_query
+        if query is not None:
+            await query.answer(outcome.toast, show_alert=outcome.alert)
+            if outcome.edit is not None and isinstance(query.message, Message):
+                await self._edit(query.message, outcome.edit)
+        chat = update.effective_chat
+        if chat is None:
+            return
+        message = update.effective_message
+        thread = message.message_thread_id if message and message.is_topic_message else None
+        for reply in outcome.replies:
+            try:
+                await self.send(ChatTarget(chat.id, thread), reply)
+            except DeliveryError as exc:
+                log.warning("reply not delivered", extra={"chat": chat.id, "reason": exc.reason})
+
+    async def _edit(self, message: Message, reply: Reply) -> None:
+        try:
+            await message.edit_text(reply.text, reply_markup=inline(reply.buttons))
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                log.warning("edit failed", extra={"chat": message.chat_id, "reason": exc.message})

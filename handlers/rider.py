@@ -1,0 +1,174 @@
+"""The rider's private chat: registration, photos, location, category, note, submit."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+
+from telegram import Message, Update, User
+from telegram.error import TelegramError
+
+from bot.callbacks import decode
+from bot.geo import LatLon
+from bot.intake import FetchError, PhotoInput
+from bot.messages import Outcome, Reply
+from bot.riders import RiderCtx
+from bot.texts import t
+from handlers.context import SuishouContext
+
+
+async def _rider(update: Update, context: SuishouContext) -> RiderCtx:
+    user: User = update.effective_user  # type: ignore[assignment]
+    return await context.services.rider(user.id, user.full_name, user.language_code)
+
+
+async def start(update: Update, context: SuishouContext) -> None:
+    """/start: 报到 (registration), or a welcome back."""
+    ctx = await _rider(update, context)
+    user: User = update.effective_user  # type: ignore[assignment]
+    outcome = await context.services.registration.start(ctx, user.first_name)
+    await context.outbox.deliver(update, outcome)
+    if context.args and context.args[0] == "report" and ctx.rider.registered:
+        await context.outbox.deliver(update, await context.services.intake.start_report(ctx))
+
+
+async def help_(update: Update, context: SuishouContext) -> None:
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, context.services.help(ctx.lang))
+
+
+async def report(update: Update, context: SuishouContext) -> None:
+    """/report: start a draft, or show what the open one still needs."""
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, await context.services.intake.start_report(ctx))
+
+
+async def cancel(update: Update, context: SuishouContext) -> None:
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, await context.services.intake.cancel(ctx))
+
+
+async def lang(update: Update, context: SuishouContext) -> None:
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, context.services.registration.choose_language(ctx))
+
+
+def _fetcher(file_id: str, context: SuishouContext) -> Callable[[], Awaitable[bytes]]:
+    async def fetch() -> bytes:
+        try:
+            file = await context.bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            raise FetchError(str(exc)) from exc
+
+    return fetch
+
+
+async def photo(update: Update, context: SuishouContext) -> None:
+    """A photo, or an image sent as a file (which keeps its EXIF location)."""
+    message: Message = update.effective_message  # type: ignore[assignment]
+    ctx = await _rider(update, context)
+    if message.photo:
+        largest = message.photo[-1]
+        item = PhotoInput(
+            fetch=_fetcher(largest.file_id, context), size=largest.file_size, as_file=False
+        )
+    else:
+        doc = message.document
+        assert doc is not None
+        item = PhotoInput(
+            fetch=_fetcher(doc.file_id, context),
+            size=doc.file_size,
+            as_file=True,
+            mime_type=doc.mime_type,
+        )
+    item = dataclasses.replace(
+        item,
+        caption=message.caption,
+        media_group_id=message.media_group_id,
+        forwarded=message.forward_origin is not None,
+    )
+    outcome = await context.services.intake.add_photo(ctx, item)
+    await context.outbox.deliver(update, outcome)
+    if message.media_group_id and not outcome.replies and context.job_queue is not None:
+        _schedule_album_answer(update, context)
+
+
+def _schedule_album_answer(update: Update, context: SuishouContext) -> None:
+    """Albums arrive as one message per photo: answer once, after the last one."""
+    user: User = update.effective_user  # type: ignore[assignment]
+    name = f"album:{user.id}"
+    for job in context.job_queue.get_jobs_by_name(name):  # type: ignore[union-attr]
+        job.schedule_removal()
+    context.job_queue.run_once(  # type: ignore[union-attr]
+        album_done,
+        when=context.services.config.album_wait_seconds,
+        name=name,
+        data=update,
+        chat_id=user.id,
+        user_id=user.id,
+    )
+
+
+async def album_done(context: SuishouContext) -> None:
+    update: Update = context.job.data  # type: ignore[union-attr,assignment]
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, await context.services.intake.album_done(ctx))
+
+
+async def location(update: Update, context: SuishouContext) -> None:
+    message: Message = update.effective_message  # type: ignore[assignment]
+    ctx = await _rider(update, context)
+    if message.forward_origin is not None:
+        await context.outbox.deliver(update, _say(t(ctx.lang, "location.invalid")))
+        return
+    loc = message.location
+    assert loc is not None
+    outcome = await context.services.intake.set_location(ctx, LatLon(loc.latitude, loc.longitude))
+    await context.outbox.deliver(update, outcome)
+
+
+async def contact(update: Update, context: SuishouContext) -> None:
+    message: Message = update.effective_message  # type: ignore[assignment]
+    ctx = await _rider(update, context)
+    shared = message.contact
+    assert shared is not None
+    own = shared.user_id == ctx.rider.tg_user_id and message.forward_origin is None
+    outcome = await context.services.registration.set_phone(ctx, shared.phone_number, own=own)
+    await context.outbox.deliver(update, outcome)
+
+
+async def text(update: Update, context: SuishouContext) -> None:
+    message: Message = update.effective_message  # type: ignore[assignment]
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, await context.services.text(ctx, message.text or ""))
+
+
+async def unsupported(update: Update, context: SuishouContext) -> None:
+    """Stickers, voice, video...: say what we can take instead of staying silent."""
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, _say(t(ctx.lang, "input.unsupported")))
+
+
+async def button(update: Update, context: SuishouContext) -> None:
+    """A press on a button in the rider's private chat."""
+    query = update.callback_query
+    assert query is not None
+    ctx = await _rider(update, context)
+    cb = decode(query.data)
+    services = context.services
+    if cb is not None and cb.scope == "d":
+        outcome = await services.intake.press(ctx, cb)
+    elif cb is not None and cb.scope == "u":
+        outcome = await services.registration.press(ctx, cb, query.from_user.first_name)
+    else:
+        outcome = _stale(ctx.lang)
+    await context.outbox.deliver(update, outcome)
+
+
+def _say(text: str) -> Outcome:
+    return Outcome(replies=(Reply(text),))
+
+
+def _stale(lang: str) -> Outcome:
+    return Outcome(toast=t(lang, "button.stale"), alert=True)

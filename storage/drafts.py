@@ -1,0 +1,153 @@
+"""Drafts: a rider's unfinished report, filled in any order and kept across restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Draft
+from storage.tables import draft_photos, drafts, photos
+
+OPEN = "open"
+
+
+async def get(conn: AsyncConnection, draft_id: int) -> Draft | None:
+    row = (await conn.execute(select(drafts).where(drafts.c.id == draft_id))).first()
+    return await _draft(conn, row) if row else None
+
+
+async def open_for(conn: AsyncConnection, rider_id: int) -> Draft | None:
+    row = (
+        await conn.execute(
+            select(drafts)
+            .where(drafts.c.rider_id == rider_id, drafts.c.status == OPEN)
+            .order_by(drafts.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return await _draft(conn, row) if row else None
+
+
+async def create(conn: AsyncConnection, rider_id: int, now: datetime) -> Draft:
+    result = await conn.execute(
+        insert(drafts).values(
+            rider_id=rider_id, status=OPEN, photos_dropped=0, created_at=now, updated_at=now
+        )
+    )
+    draft = await get(conn, result.inserted_primary_key[0])
+    assert draft is not None
+    return draft
+
+
+async def update_fields(
+    conn: AsyncConnection, draft_id: int, now: datetime, **values: Any
+) -> Draft:
+    await conn.execute(
+        update(drafts).where(drafts.c.id == draft_id).values(updated_at=now, **values)
+    )
+    draft = await get(conn, draft_id)
+    assert draft is not None
+    return draft
+
+
+async def close(conn: AsyncConnection, draft_id: int, status: str, now: datetime) -> bool:
+    """Move an open draft to `status`; False if it was no longer open (a second press)."""
+    result = await conn.execute(
+        update(drafts)
+        .where(drafts.c.id == draft_id, drafts.c.status == OPEN)
+        .values(status=status, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def stale(conn: AsyncConnection, before: datetime) -> list[Draft]:
+    rows = (
+        await conn.execute(
+            select(drafts).where(drafts.c.status == OPEN, drafts.c.updated_at < before)
+        )
+    ).all()
+    return [await _draft(conn, row) for row in rows]
+
+
+async def save_photo(
+    conn: AsyncConnection, sha256: str, width: int, height: int, size: int, now: datetime
+) -> None:
+    exists = (await conn.execute(select(photos.c.sha256).where(photos.c.sha256 == sha256))).first()
+    if not exists:
+        await conn.execute(
+            insert(photos).values(
+                sha256=sha256, width=width, height=height, size=size, created_at=now
+            )
+        )
+
+
+async def add_photo(
+    conn: AsyncConnection, draft_id: int, sha256: str, media_group_id: str | None, now: datetime
+) -> bool:
+    """Attach a stored photo; False if this draft already has it."""
+    exists = (
+        await conn.execute(
+            select(draft_photos.c.position).where(
+                draft_photos.c.draft_id == draft_id, draft_photos.c.photo_sha256 == sha256
+            )
+        )
+    ).first()
+    if exists:
+        return False
+    position = (
+        await conn.execute(
+            select(func.count())
+            .select_from(draft_photos)
+            .where(draft_photos.c.draft_id == draft_id)
+        )
+    ).scalar_one()
+    await conn.execute(
+        insert(draft_photos).values(
+            draft_id=draft_id,
+            photo_sha256=sha256,
+            position=position,
+            media_group_id=media_group_id,
+            added_at=now,
+        )
+    )
+    await conn.execute(update(drafts).where(drafts.c.id == draft_id).values(updated_at=now))
+    return True
+
+
+async def clear_photos(conn: AsyncConnection, draft_id: int, now: datetime) -> None:
+    await conn.execute(draft_photos.delete().where(draft_photos.c.draft_id == draft_id))
+    await conn.execute(
+        update(drafts).where(drafts.c.id == draft_id).values(photos_dropped=0, updated_at=now)
+    )
+
+
+async def _draft(conn: AsyncConnection, row: Any) -> Draft:
+    m = row._mapping
+    shas = (
+        (
+            await conn.execute(
+                select(draft_photos.c.photo_sha256)
+                .where(draft_photos.c.draft_id == m["id"])
+                .order_by(draft_photos.c.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return Draft(
+        id=m["id"],
+        rider_id=m["rider_id"],
+        status=m["status"],
+        lat=m["lat"],
+        lon=m["lon"],
+        location_source=m["location_source"],
+        category=m["category"],
+        note=m["note"],
+        photos=tuple(shas),
+        photos_dropped=m["photos_dropped"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )

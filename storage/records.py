@@ -1,0 +1,67 @@
+"""Plain records read from the database; the application's rules live in bot/, not here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Rider:
+    id: int
+    tg_user_id: int
+    display_name: str
+    platform: str | None
+    phone: str | None
+    language: str | None
+    awaiting: str | None
+    registered_at: datetime | None
+    created_at: datetime
+
+    @property
+    def registered(self) -> bool:
+        return self.registered_at is not None
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    rider_id: int
+    status: str
+    lat: float | None
+    lon: float | None
+    location_source: str | None
+    category: str | None
+    note: str | None
+    photos: tuple[str, ...]  # sha256 in the order received
+    photos_dropped: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    draft_id: int
+    rider_id: int
+    category: str
+    lat: float
+    lon: float
+    location_source: str
+    note: str | None
+    community_id: str | None
+    route_method: str
+    status: str
+    created_at: datetime
+    deadline_at: datetime
+    closed_at: datetime | None
+    photos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CardMessage:
+    report_id: int
+    chat_id: int
+    thread_id: int | None
+    message_id: int
+    kind: str

@@ -1,0 +1,50 @@
+"""Riders: who reports, under which display name and platform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Rider
+from storage.tables import riders
+
+
+def _rider(row: Any) -> Rider:
+    return Rider(**{c: row._mapping[c] for c in Rider.__dataclass_fields__})
+
+
+async def get(conn: AsyncConnection, rider_id: int) -> Rider | None:
+    row = (await conn.execute(select(riders).where(riders.c.id == rider_id))).first()
+    return _rider(row) if row else None
+
+
+async def get_by_tg(conn: AsyncConnection, tg_user_id: int) -> Rider | None:
+    row = (await conn.execute(select(riders).where(riders.c.tg_user_id == tg_user_id))).first()
+    return _rider(row) if row else None
+
+
+async def get_or_create(
+    conn: AsyncConnection, tg_user_id: int, display_name: str, now: datetime
+) -> Rider:
+    """The rider for this Telegram account, created on first contact."""
+    rider = await get_by_tg(conn, tg_user_id)
+    if rider:
+        return rider
+    await conn.execute(
+        insert(riders).values(
+            tg_user_id=tg_user_id, display_name=display_name[:64] or "骑手", created_at=now
+        )
+    )
+    rider = await get_by_tg(conn, tg_user_id)
+    assert rider is not None
+    return rider
+
+
+async def set_fields(conn: AsyncConnection, rider_id: int, **values: Any) -> Rider:
+    await conn.execute(update(riders).where(riders.c.id == rider_id).values(**values))
+    rider = await get(conn, rider_id)
+    assert rider is not None
+    return rider

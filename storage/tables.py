@@ -1,0 +1,171 @@
+"""Table definitions (SQLAlchemy Core), the single description of the schema.
+
+Kept portable: no SQLite-only types, timestamps stored as UTC, JSON as text, so a
+PostgreSQL deployment only needs another database URL and the same migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, naive UTC in the column.
+
+    SQLite has no time zone type; storing naive UTC everywhere keeps ordering and
+    comparisons right on every backend.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+riders = Table(
+    "riders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tg_user_id", BigInteger, nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("platform", String(16)),
+    Column("phone", String(32)),
+    Column("language", String(8)),
+    # What the rider's next plain text means: "display_name", "note" or nothing.
+    Column("awaiting", String(16)),
+    Column("registered_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+photos = Table(
+    "photos",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rider_id", ForeignKey("riders.id"), nullable=False),
+    # open → submitted | cancelled | expired
+    Column("status", String(12), nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("location_source", String(8)),
+    Column("category", String(32)),
+    Column("note", Text),
+    # Photos beyond the per-report limit, counted so the rider can be told.
+    Column("photos_dropped", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_drafts_rider_status", "rider_id", "status"),
+)
+
+draft_photos = Table(
+    "draft_photos",
+    metadata,
+    Column("draft_id", ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True),
+    Column("photo_sha256", ForeignKey("photos.sha256"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("media_group_id", String(64)),
+    Column("added_at", UtcDateTime, nullable=False),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # One report per draft: a second Submit finds this row instead of creating another.
+    Column("draft_id", ForeignKey("drafts.id"), nullable=False, unique=True),
+    Column("rider_id", ForeignKey("riders.id"), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("location_source", String(8), nullable=False),
+    Column("note", Text),
+    Column("community_id", String(64)),  # NULL: the supervisors' queue
+    Column("route_method", String(12), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("deadline_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+    Index("ix_reports_community_status", "community_id", "status"),
+    Index("ix_reports_rider", "rider_id"),
+)
+
+report_photos = Table(
+    "report_photos",
+    metadata,
+    Column("report_id", ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("photo_sha256", ForeignKey("photos.sha256"), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", ForeignKey("reports.id"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("actor_kind", String(12), nullable=False),  # rider | staff | supervisor | system
+    Column("actor_id", BigInteger),
+    Column("at", UtcDateTime, nullable=False),
+    Column("data", Text, nullable=False, default="{}"),  # JSON object
+    Index("ix_events_report", "report_id", "id"),
+)
+
+card_messages = Table(
+    "card_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", ForeignKey("reports.id"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger),
+    Column("message_id", BigInteger, nullable=False),
+    Column("kind", String(12), nullable=False),  # card | photo | location
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("chat_id", "message_id"),
+    Index("ix_card_messages_report", "report_id"),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,155 @@
+"""The stage for end-to-end tests: the real Application, a fake Telegram, riders and staff.
+
+Every test gets a fresh fake Telegram with the example county's dispatcher groups, a
+configuration made from config.example.toml pointing at them, an empty database in
+tmp_path, and a running Application (job queue included) wired through FakeRequest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, on_shutdown, on_startup
+from bot.config import Config, parse_config
+from bot.geo import LatLon, gcj02_to_wgs84
+from bot.services import Services
+from tests.fake_telegram import FakeRequest, FakeTelegram, Person
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijk"
+
+
+def wgs(lat: float, lon: float) -> LatLon:
+    """A GCJ-02 map point as the WGS-84 fix a rider's phone reports there."""
+    return gcj02_to_wgs84(LatLon(lat, lon))
+
+
+# Points in the example county (GCJ-02 as read off a Chinese map, converted for phones).
+IN_DONGGUAN = wgs(36.1109, 113.2121)
+IN_XIGUAN = wgs(36.1109, 113.2001)
+NEAR_NANJIE = wgs(36.0969, 113.2061)  # ~220 m from 南街's centre, no boundary there
+NORTH_OF_TOWN = wgs(36.1300, 113.2061)  # 2 km out: only the fire station's radius
+FAR_AWAY = wgs(36.4000, 113.5000)
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+@dataclass
+class Stage:
+    tg: FakeTelegram
+    config: Config
+    app: Application
+    clock: FakeClock
+    chats: dict[str, int]
+    topics: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]
+
+    async def send(self, update: dict[str, Any]) -> None:
+        """Deliver one update the way the polling loop would."""
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def settle(self, timeout: float = 3.0) -> None:
+        """Wait until pending album answers (job queue) have run."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while any(j.name and j.name.startswith("album:") for j in self.app.job_queue.jobs()):
+            if loop.time() > deadline:
+                raise AssertionError("album answer never came")
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
+
+    def person(self, name: str = "王师傅", language_code: str = "zh-hans") -> Person:
+        return self.tg.person(name, language_code=language_code)
+
+    def chat_messages(self, community: str) -> list[dict[str, Any]]:
+        return self.tg.bot_messages(self.chats[community], self.topics.get(community))
+
+
+def make_config(
+    tmp_path: Path, chats: dict[str, int], topics: dict[str, int], **reports: Any
+) -> Config:
+    raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    raw["bot"]["token_env"] = "SUISHOU_TEST_TOKEN"
+    raw["storage"] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'suishou.db'}",
+        "photo_dir": str(tmp_path / "photos"),
+    }
+    raw["reports"].update({"album_wait_seconds": 0.05, **reports})
+    for community in raw["communities"]:
+        community["chat_id"] = chats[community["id"]]
+        community.pop("topic_id", None)
+        if community["id"] in topics:
+            community["topic_id"] = topics[community["id"]]
+    raw["supervisors"]["chat_id"] = chats["supervisors"]
+    return parse_config(raw, base_dir=tmp_path)
+
+
+def make_world(tg: FakeTelegram) -> tuple[dict[str, int], dict[str, int]]:
+    chats = {
+        "supervisors": tg.new_group("壶关县网格化服务管理中心")["id"],
+        "dongguan": tg.new_group("东关社区 随手反馈")["id"],
+        "xiguan": tg.new_group("西关社区 随手反馈")["id"],
+        "nanjie": tg.new_group("南街社区", forum=True)["id"],
+        "fire_station": tg.new_group("城区消防站")["id"],
+    }
+    topics = {"nanjie": tg.new_topic(chats["nanjie"], "随手反馈")}
+    return chats, topics
+
+
+@pytest.fixture
+def tg() -> FakeTelegram:
+    fake = FakeTelegram(token=TOKEN)
+    yield fake
+    assert fake.unsupported == [], f"the bot called methods the fake lacks: {fake.unsupported}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def start_app(config: Config, tg: FakeTelegram, clock: FakeClock) -> Application:
+    app = build_application(config, TOKEN, request=FakeRequest(tg), clock=clock, rate_limit=False)
+    await app.initialize()
+    await on_startup(app)
+    await app.start()
+    return app
+
+
+async def stop_app(app: Application) -> None:
+    await app.stop()
+    await app.shutdown()
+    await on_shutdown(app)
+
+
+@pytest.fixture
+async def stage(tmp_path: Path, tg: FakeTelegram, clock: FakeClock) -> AsyncIterator[Stage]:
+    chats, topics = make_world(tg)
+    config = make_config(tmp_path, chats, topics)
+    app = await start_app(config, tg, clock)
+    try:
+        yield Stage(tg, config, app, clock, chats, topics)
+    finally:
+        await stop_app(app)

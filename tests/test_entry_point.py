@@ -1,0 +1,110 @@
+"""The shipped command: `suishou run` long-polls a (fake) Telegram server over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import IN_XIGUAN, ROOT, TOKEN
+from tests.fake_telegram import FakeTelegram, FakeTelegramServer
+from tests.images import jpeg
+
+EXAMPLE_CHATS = {
+    "supervisors": -1001000000000,
+    "dongguan": -1001000000001,
+    "xiguan": -1001000000002,
+    "nanjie": -1001000000003,
+    "fire_station": -1001000000004,
+}
+
+
+def config_text(tmp_path: Path, server: FakeTelegramServer, chats: dict[str, int]) -> str:
+    """The example configuration, pointed at the fake server and this test's groups."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for name, example_id in EXAMPLE_CHATS.items():
+        text = text.replace(f"chat_id = {example_id}\n", f"chat_id = {chats[name]}\n")
+    text = text.replace("topic_id = 5\n", "")
+    text = text.replace(
+        'token_env = "SUISHOU_BOT_TOKEN"',
+        'token_env = "SUISHOU_E2E_TOKEN"\n'
+        f'api_base_url = "{server.base_url}"\n'
+        f'api_file_url = "{server.base_file_url}"',
+    )
+    return text.replace("album_wait_seconds = 1.5", "album_wait_seconds = 0.1")
+
+
+def wait_for(
+    condition: Callable[[], Any], what: str, proc: subprocess.Popen, timeout: float = 20.0
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"suishou exited early ({proc.returncode}) waiting for {what}:\n"
+                + proc.stderr.read()
+            )
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_suishou_run_serves_a_rider_over_long_polling(tmp_path: Path) -> None:
+    tg = FakeTelegram(token=TOKEN)
+    chats = {name: tg.new_group(name)["id"] for name in EXAMPLE_CHATS}
+    with FakeTelegramServer(tg) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
+        env = {**os.environ, "SUISHOU_E2E_TOKEN": TOKEN}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for(lambda: tg.calls_to("getUpdates"), "the first getUpdates", proc)
+            rider = tg.person("骑手小刘")
+            tg.push_update(rider.photo(jpeg(), caption="路口井盖破损"))
+            wait_for(
+                lambda: "发送位置" in (rider.last_bot_message() or {}).get("text", ""),
+                "the location question",
+                proc,
+            )
+            tg.push_update(rider.location(IN_XIGUAN.lat, IN_XIGUAN.lon))
+            wait_for(
+                lambda: "社会治安" in str(rider.last_bot_message().get("reply_markup")),
+                "the category buttons",
+                proc,
+            )
+            tg.push_update(rider.press(rider.last_bot_message(), "🚨 社会治安"))
+            wait_for(
+                lambda: "✅ 提交" in str(rider.last_bot_message().get("reply_markup")),
+                "the summary",
+                proc,
+            )
+            tg.push_update(rider.press(rider.last_bot_message(), "✅ 提交"))
+            wait_for(lambda: len(tg.bot_messages(chats["xiguan"])) == 3, "the card", proc)
+            card = tg.bot_messages(chats["xiguan"])[1]
+            assert "工单 #1" in card["text"] and "备注：路口井盖破损" in card["text"]
+            wait_for(lambda: "工单号 #1" in rider.last_bot_message()["text"], "the ticket", proc)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                _, stderr = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, stderr = proc.communicate()
+        assert proc.returncode == 0, stderr
+        assert TOKEN.split(":")[1] not in stderr  # logs never show the token
+        assert '"event": "started"' in stderr
+        assert (tmp_path / "data" / "suishou.db").exists()
