@@ -13,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot import callbacks, texts
 from bot.callbacks import Callback
 from bot.clock import Clock
@@ -356,9 +358,10 @@ class Intake:
             return texts.t(lang, "summary.route", community=community.name)
         return texts.t(lang, "summary.route_none", supervisors=self.config.supervisors.name)
 
-    async def _draft(self, conn: object, ctx: RiderCtx) -> Draft:
-        draft = await drafts.open_for(conn, ctx.rider.id)  # type: ignore[arg-type]
-        return draft or await drafts.create(conn, ctx.rider.id, self.clock.now())  # type: ignore[arg-type]
+    async def _draft(self, conn: AsyncConnection, ctx: RiderCtx) -> Draft:
+        """The rider's open draft; the first input of a new report starts one."""
+        draft = await drafts.open_for(conn, ctx.rider.id)
+        return draft or await drafts.create(conn, ctx.rider.id, self.clock.now())
 
     # ---- expiry -------------------------------------------------------------------
 

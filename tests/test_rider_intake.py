@@ -6,6 +6,7 @@ is read back from the fake's transcript, what staff see from the dispatcher chat
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -213,3 +214,17 @@ async def test_category_restricted_community(stage: Stage) -> None:
     await report_quickly(stage, rider, point=NORTH_OF_TOWN, category="🧹 环境卫生")
     assert any("工单 #2" in m.get("text", "") for m in stage.chat_messages("supervisors"))
     assert not any("工单 #2" in m.get("text", "") for m in stage.chat_messages("fire_station"))
+
+
+async def test_two_simultaneous_submit_presses_make_one_report(stage: Stage) -> None:
+    rider = stage.person()
+    await stage.send(rider.photo(jpeg()))
+    await stage.send(rider.location(IN_DONGGUAN.lat, IN_DONGGUAN.lon))
+    await stage.send(rider.press(rider.last_bot_message(), "🧹 环境卫生"))
+    summary = rider.last_bot_message()
+    first, second = rider.press(summary, "✅ 提交"), rider.press(summary, "✅ 提交")
+    await asyncio.gather(stage.send(first), stage.send(second))
+    assert await count(stage, reports) == 1
+    assert len([m for m in stage.chat_messages("dongguan") if "text" in m]) == 1
+    answers = [a.get("text") for a in stage.tg.callback_answers[-2:]]
+    assert "这份上报已经提交过了，工单号 #1。" in answers
