@@ -148,6 +148,7 @@ async def _draft(conn: AsyncConnection, row: Any) -> Draft:
         note=m["note"],
         photos=tuple(shas),
         photos_dropped=m["photos_dropped"],
+        not_duplicate=bool(m["not_duplicate"]),
         created_at=m["created_at"],
         updated_at=m["updated_at"],
     )

@@ -35,6 +35,7 @@ class Draft:
     note: str | None
     photos: tuple[str, ...]  # sha256 in the order received
     photos_dropped: int
+    not_duplicate: bool
     created_at: datetime
     updated_at: datetime
 
@@ -56,6 +57,18 @@ class Report:
     deadline_at: datetime
     closed_at: datetime | None
     photos: tuple[str, ...]
+    handler_id: int | None = None
+    handler_name: str | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = None
+    close_reason: str | None = None
+    duplicate_of: int | None = None
+    transfer_count: int = 0
+    resolve_count: int = 0
+    reopen_count: int = 0
+    reminded_at: datetime | None = None
+    overdue_at: datetime | None = None
+    escalated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

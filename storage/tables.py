@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -94,6 +96,8 @@ drafts = Table(
     Column("note", Text),
     # Photos beyond the per-report limit, counted so the rider can be told.
     Column("photos_dropped", Integer, nullable=False, default=0),
+    # Set when the rider saw a similar open report nearby and chose to submit anyway.
+    Column("not_duplicate", Boolean, nullable=False, default=False, server_default=sa_false()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_drafts_rider_status", "rider_id", "status"),
@@ -127,6 +131,20 @@ reports = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("deadline_at", UtcDateTime, nullable=False),
     Column("closed_at", UtcDateTime),
+    # Who handles it: the staff member who accepted (受理) it.
+    Column("handler_id", BigInteger),
+    Column("handler_name", String(64)),
+    Column("resolved_at", UtcDateTime),
+    Column("outcome", String(12)),  # fixed | rejected, once closed
+    Column("close_reason", String(16)),  # rejection reason, or how a fix was confirmed
+    Column("duplicate_of", Integer),
+    Column("transfer_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("resolve_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("reopen_count", Integer, nullable=False, default=0, server_default="0"),
+    # The deadline sweep acts once each: before the deadline, at it, and to the supervisors.
+    Column("reminded_at", UtcDateTime),
+    Column("overdue_at", UtcDateTime),
+    Column("escalated_at", UtcDateTime),
     Index("ix_reports_community_status", "community_id", "status"),
     Index("ix_reports_rider", "rider_id"),
 )
@@ -160,10 +178,37 @@ card_messages = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("thread_id", BigInteger),
     Column("message_id", BigInteger, nullable=False),
-    Column("kind", String(12), nullable=False),  # card | photo | location
+    # card | photo | location | moved (a card left behind by a transfer) | relay (a message
+    # relayed to a rider, so their reply finds the report) | notice
+    Column("kind", String(12), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("chat_id", "message_id"),
     Index("ix_card_messages_report", "report_id"),
+)
+
+
+report_followers = Table(
+    "report_followers",
+    metadata,
+    Column("report_id", ForeignKey("reports.id"), primary_key=True),
+    Column("rider_id", ForeignKey("riders.id"), primary_key=True),
+    Column("joined_at", UtcDateTime, nullable=False),
+)
+
+# A question the bot asked staff in a group ("reply with the resolution note"); the answer
+# is a reply to that message, so the pending step survives restarts.
+staff_prompts = Table(
+    "staff_prompts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("report_id", ForeignKey("reports.id"), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("staff_id", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime),
+    UniqueConstraint("chat_id", "message_id"),
 )
 
 
