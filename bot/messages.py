@@ -36,10 +36,15 @@ class AskFor:
 
 @dataclass(frozen=True)
 class Reply:
+    """A message. With `photo` the text becomes its caption; `force_reply` asks the people
+    mentioned in it to answer by replying (used for staff prompts in groups)."""
+
     text: str
     buttons: Buttons = ()
     ask: AskFor | None = None
     remove_keyboard: bool = False
+    photo: Path | None = None
+    force_reply: bool = False
 
 
 @dataclass(frozen=True)

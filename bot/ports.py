@@ -22,8 +22,12 @@ class DeliveryError(Exception):
 
 
 class Notifier(Protocol):
-    async def send(self, chat: ChatTarget, reply: Reply) -> int:
-        """Send a message; returns its message id. Raises DeliveryError."""
+    async def send(self, chat: ChatTarget, reply: Reply, reply_to: int | None = None) -> int:
+        """Send a message (as a reply to `reply_to`); returns its id. Raises DeliveryError."""
+        ...
+
+    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        """Replace a message's text and buttons. Raises DeliveryError."""
         ...
 
     async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import (
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -12,7 +13,7 @@ from telegram import (
 
 from bot.messages import Buttons, Reply
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 def inline(buttons: Buttons) -> InlineKeyboardMarkup | None:
@@ -39,6 +40,8 @@ def markup(reply: Reply) -> Markup | None:
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
     if reply.buttons:
         return inline(reply.buttons)
+    if reply.force_reply:
+        return ForceReply(selective=True)
     if reply.remove_keyboard:
         return ReplyKeyboardRemove()
     return None

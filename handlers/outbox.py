@@ -25,17 +25,44 @@ class TelegramOutbox:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat: ChatTarget, reply: Reply) -> int:
+    async def send(self, chat: ChatTarget, reply: Reply, reply_to: int | None = None) -> int:
+        quote = (
+            ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
         try:
-            message = await self.bot.send_message(
-                chat.chat_id,
-                reply.text,
-                message_thread_id=chat.topic_id,
-                reply_markup=markup(reply),
-            )
+            if reply.photo is not None:
+                message = await self.bot.send_photo(
+                    chat.chat_id,
+                    reply.photo,
+                    caption=reply.text,
+                    message_thread_id=chat.topic_id,
+                    reply_markup=markup(reply),
+                    reply_parameters=quote,
+                )
+            else:
+                message = await self.bot.send_message(
+                    chat.chat_id,
+                    reply.text,
+                    message_thread_id=chat.topic_id,
+                    reply_markup=markup(reply),
+                    reply_parameters=quote,
+                )
         except TelegramError as exc:
             raise DeliveryError(exc.message) from exc
         return message.message_id
+
+    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        try:
+            await self.bot.edit_message_text(
+                reply.text, chat_id, message_id, reply_markup=inline(reply.buttons)
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise DeliveryError(exc.message) from exc
+        except TelegramError as exc:
+            raise DeliveryError(exc.message) from exc
 
     async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
         """Photos first, then the card with its buttons, then the location pin under it."""
@@ -99,21 +126,21 @@ class TelegramOutbox:
         if query is not None:
             await query.answer(outcome.toast, show_alert=outcome.alert)
             if outcome.edit is not None and isinstance(query.message, Message):
-                await self._edit(query.message, outcome.edit)
+                try:
+                    await self.edit(query.message.chat_id, query.message.message_id, outcome.edit)
+                except DeliveryError as exc:
+                    log.warning(
+                        "edit failed", extra={"chat": query.message.chat_id, "reason": exc.reason}
+                    )
         chat = update.effective_chat
         if chat is None:
             return
         message = update.effective_message
         thread = message.message_thread_id if message and message.is_topic_message else None
+        # In a group, answer the person's own message so the thread stays readable.
+        quote = message.message_id if message and chat.type != "private" and not query else None
         for reply in outcome.replies:
             try:
-                await self.send(ChatTarget(chat.id, thread), reply)
+                await self.send(ChatTarget(chat.id, thread), reply, reply_to=quote)
             except DeliveryError as exc:
                 log.warning("reply not delivered", extra={"chat": chat.id, "reason": exc.reason})
-
-    async def _edit(self, message: Message, reply: Reply) -> None:
-        try:
-            await message.edit_text(reply.text, reply_markup=inline(reply.buttons))
-        except BadRequest as exc:
-            if "not modified" not in exc.message:
-                log.warning("edit failed", extra={"chat": message.chat_id, "reason": exc.message})

@@ -1,0 +1,208 @@
+"""How well communities close reports: the county's 办结率 and the figures around it.
+
+Pure functions over plain dataclasses, so the numbers can be checked by hand in tests and
+computed from any storage. The exact definitions live in docs/metrics.md; keep both in step.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the metrics need to know about one report, already read from storage."""
+
+    id: int
+    community_id: str | None  # current owner; None = the supervisors' queue
+    category: str
+    created_at: datetime  # aware
+    deadline_at: datetime
+    # Closure moment: for a fix, the last time staff resolved it (the rider's confirmation
+    # validates it, it does not move the clock); for a rejection, when it was rejected.
+    # None while not closed: a resolved report awaiting confirmation is not closed.
+    closed_at: datetime | None
+    outcome: Literal["fixed", "rejected"] | None  # None while not closed
+    resolved_count: int  # times staff resolved it
+    reopened_count: int  # times a rider said "not fixed" (返工)
+    transfers: tuple[datetime, ...]  # when it was transferred between communities
+    feedback: tuple[tuple[datetime, bool], ...]  # rider answers to "已解决？": (when, fixed?)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval [start, end) of aware moments, so adjacent periods never overlap."""
+
+    start: datetime  # inclusive
+    end: datetime  # exclusive
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("Period bounds must be timezone-aware")
+        if self.end <= self.start:
+            raise ValueError("Period must end after it starts")
+
+    def __contains__(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The figures of one period; rates are None where their denominator is 0."""
+
+    received: int  # created_at in period
+    due: int  # 应结案数: deadline_at in period
+    closed: int  # 办结数: due reports with closed_at < period.end
+    closed_fixed: int  # of those, outcome == "fixed"
+    rejected: int  # of those, outcome == "rejected"
+    closed_on_time: int  # 按期办结数: due reports with closed_at <= deadline_at (and < end)
+    closure_rate: float | None  # 办结率 = closed / due
+    on_time_rate: float | None  # 按期办结率 = closed_on_time / due
+    median_time_to_close: timedelta | None  # closed_at - created_at, closed_at in period
+    p90_time_to_close: timedelta | None  # nearest rank over the same durations
+    reopen_rate: float | None  # 返工率, among reports received in the period
+    satisfaction: float | None  # 满意率 = "fixed" answers / answers given in the period
+    feedback_count: int  # answers given in the period
+    transfers: int  # transfer moments in period
+    open_at_end: int  # created before end, not closed before end
+    overdue_at_end: int  # of those, deadline_at < end
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _p90(durations: Sequence[timedelta]) -> timedelta | None:
+    """Nearest rank, so the figure is always a duration that really happened."""
+    if not durations:
+        return None
+    n = len(durations)
+    rank = -(-9 * n // 10)  # ceil(0.9 * n) in integers: no float rounding at n = 10, 20, …
+    return sorted(durations)[rank - 1]
+
+
+def compute(facts: Iterable[ReportFacts], period: Period) -> Metrics:
+    """The metrics of `period` over `facts` (see docs/metrics.md for each definition)."""
+    reports = tuple(facts)
+    end = period.end
+
+    due = [r for r in reports if r.deadline_at in period]
+    closed = [r for r in due if r.closed_at is not None and r.closed_at < end]
+    on_time = [r for r in closed if r.closed_at is not None and r.closed_at <= r.deadline_at]
+
+    durations = [
+        r.closed_at - r.created_at
+        for r in reports
+        if r.closed_at is not None and r.closed_at in period
+    ]
+
+    received = [r for r in reports if r.created_at in period]
+    resolved = sum(1 for r in received if r.resolved_count > 0)
+    reopened = sum(1 for r in received if r.reopened_count > 0)
+
+    answers = [fixed for r in reports for when, fixed in r.feedback if when in period]
+
+    still_open = [
+        r for r in reports if r.created_at < end and (r.closed_at is None or r.closed_at >= end)
+    ]
+
+    return Metrics(
+        received=len(received),
+        due=len(due),
+        closed=len(closed),
+        closed_fixed=sum(1 for r in closed if r.outcome == "fixed"),
+        rejected=sum(1 for r in closed if r.outcome == "rejected"),
+        closed_on_time=len(on_time),
+        closure_rate=_rate(len(closed), len(due)),
+        on_time_rate=_rate(len(on_time), len(due)),
+        median_time_to_close=statistics.median(durations) if durations else None,
+        p90_time_to_close=_p90(durations),
+        reopen_rate=_rate(reopened, resolved),
+        satisfaction=_rate(sum(answers), len(answers)),
+        feedback_count=len(answers),
+        transfers=sum(1 for r in reports for moment in r.transfers if moment in period),
+        open_at_end=len(still_open),
+        overdue_at_end=sum(1 for r in still_open if r.deadline_at < end),
+    )
+
+
+def by_community(
+    facts: Iterable[ReportFacts], period: Period, community_ids: Sequence[str | None]
+) -> dict[str | None, Metrics]:
+    """Metrics per current owner, in the order given; None is the supervisors' queue.
+
+    A transferred report counts entirely (its transfers too) under the community that owns it
+    now, which is the one answerable for it. Reports of communities not listed are left out.
+    """
+    groups: dict[str | None, list[ReportFacts]] = {cid: [] for cid in community_ids}
+    for report in facts:
+        if report.community_id in groups:
+            groups[report.community_id].append(report)
+    return {cid: compute(groups[cid], period) for cid in community_ids}
+
+
+def week_of(day_or_dt: date | datetime, tz: tzinfo) -> Period:
+    """The ISO week (Monday 00:00 to the next Monday 00:00, local time in `tz`) containing it.
+
+    A date is read as a local day in `tz`; a datetime must be aware and is first converted.
+    """
+    if isinstance(day_or_dt, datetime):
+        if day_or_dt.tzinfo is None:
+            raise ValueError("week_of needs an aware datetime (or a date)")
+        day = day_or_dt.astimezone(tz).date()
+    else:
+        day = day_or_dt
+    monday = day - timedelta(days=day.weekday())
+    return Period(
+        start=datetime.combine(monday, time(), tzinfo=tz),
+        end=datetime.combine(monday + timedelta(days=7), time(), tzinfo=tz),
+    )
+
+
+def last_days(now: datetime, days: int) -> Period:
+    """The `days` days up to `now` (exclusive): a rolling window for "the last week" views."""
+    if days <= 0:
+        raise ValueError("days must be positive")
+    return Period(start=now - timedelta(days=days), end=now)
+
+
+def ranked(metrics: dict[str | None, Metrics]) -> list[tuple[str | None, Metrics]]:
+    """Best first: 办结率 desc, then 按期办结率 desc, then more due, then id.
+
+    Rates that are None (nothing due) come last; the supervisors' queue (None) comes after
+    named communities when everything else ties, so the order is total and stable.
+    """
+
+    def key(item: tuple[str | None, Metrics]) -> tuple[object, ...]:
+        cid, m = item
+        return (
+            m.closure_rate is None,
+            -(m.closure_rate or 0.0),
+            m.on_time_rate is None,
+            -(m.on_time_rate or 0.0),
+            -m.due,
+            cid is None,
+            cid or "",
+        )
+
+    return sorted(metrics.items(), key=key)
+
+
+def percent(x: float | None) -> str:
+    """A rate for display: "—" when undefined, one decimal, but "100%" and "0%" bare.
+
+    Rounds half up, as people do by hand (13/16 → "81.3%", not "81.2%").
+    """
+    if x is None:
+        return "—"
+    value = (Decimal(x) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if value == 100:
+        return "100%"
+    if value == 0:
+        return "0%"
+    return f"{value}%"
