@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +23,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from bot.geo import LatLon, gcj02_to_wgs84, valid_latlon
+from bot.workcalendar import WorkingCalendar
 
 LANGUAGES = ("zh", "en")
 COORDINATE_SYSTEMS = ("wgs84", "gcj02")
@@ -37,6 +38,7 @@ class Category:
     name_en: str
     icon: str
     deadline: timedelta
+    working_hours: bool = False  # count the deadline in the office calendar's working time
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_zh
@@ -68,6 +70,18 @@ class Supervisors:
 
 
 @dataclass(frozen=True)
+class CaseworkSettings:
+    """How long things may take before the bot reminds, escalates or closes on its own."""
+
+    confirm_window: timedelta = timedelta(hours=72)
+    remind_before: timedelta = timedelta(hours=4)
+    escalate_after: timedelta = timedelta(0)
+    sweep_interval: timedelta = timedelta(minutes=5)
+    duplicate_radius_m: float = 150.0
+    duplicate_window: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
 class Config:
     token_env: str
     api_base_url: str
@@ -83,6 +97,8 @@ class Config:
     categories: tuple[Category, ...]
     communities: tuple[Community, ...]
     supervisors: Supervisors
+    casework: CaseworkSettings = CaseworkSettings()
+    calendar: WorkingCalendar | None = None
     source: Path | None = None
 
     def category(self, code: str) -> Category | None:
@@ -167,7 +183,18 @@ def load_config(path: str | Path) -> Config:
 def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None = None) -> Config:
     r = _Reader(base_dir=base_dir)
     r.unknown_keys(
-        raw, "", {"bot", "storage", "reports", "categories", "communities", "supervisors"}
+        raw,
+        "",
+        {
+            "bot",
+            "storage",
+            "reports",
+            "categories",
+            "communities",
+            "supervisors",
+            "casework",
+            "calendar",
+        },
     )
     bot = _table(r, raw, "bot")
     storage = _table(r, raw, "storage")
@@ -214,6 +241,8 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
     codes = {c.code for c in categories}
     communities = tuple(_communities(r, raw, codes))
     supervisors = _supervisors(r, raw)
+    casework = _casework(r, raw)
+    calendar = _calendar(r, raw, tz)
     _check_chats(r, communities, supervisors)
 
     if r.problems:
@@ -233,6 +262,8 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
         categories=categories,
         communities=communities,
         supervisors=supervisors,  # type: ignore[arg-type]
+        casework=casework,
+        calendar=calendar,
         source=source,
     )
 
@@ -264,7 +295,10 @@ def _array_of_tables(r: _Reader, raw: Mapping[str, Any], key: str) -> Iterator[t
 def _categories(r: _Reader, raw: Mapping[str, Any]) -> Iterator[Category]:
     seen: set[str] = set()
     for path, item in _array_of_tables(r, raw, "categories"):
-        r.unknown_keys(item, path, {"code", "name_zh", "name_en", "icon", "deadline_hours"})
+        r.unknown_keys(
+            item, path, {"code", "name_zh", "name_en", "icon", "deadline_hours", "working_hours"}
+        )
+        working = r.get(item, path, "working_hours", bool, False)
         code = r.get(item, path, "code", str, required=True)
         name_zh = r.get(item, path, "name_zh", str, required=True)
         name_en = r.get(item, path, "name_en", str, required=True)
@@ -279,7 +313,9 @@ def _categories(r: _Reader, raw: Mapping[str, Any]) -> Iterator[Category]:
         if hours is not None and hours <= 0:
             r.problem(f"{path}.deadline_hours", "must be positive")
         if None not in (code, name_zh, name_en, hours):
-            yield Category(code, name_zh, name_en, icon or "", timedelta(hours=hours))
+            yield Category(
+                code, name_zh, name_en, icon or "", timedelta(hours=hours), bool(working)
+            )
 
 
 def _chat(r: _Reader, item: Mapping[str, Any], path: str) -> ChatTarget | None:
@@ -467,6 +503,70 @@ def _gcj02_array_to_wgs84(coords: np.ndarray) -> np.ndarray:
     """shapely.transform callback: an (N, 2) array of GCJ-02 lon/lat to WGS-84."""
     out = [gcj02_to_wgs84(LatLon(float(lat), float(lon))) for lon, lat in coords]
     return np.array([(p.lon, p.lat) for p in out], dtype=float).reshape(-1, 2)
+
+
+def _casework(r: _Reader, raw: Mapping[str, Any]) -> CaseworkSettings:
+    table = _table(r, raw, "casework")
+    p = "casework"
+    fields = {
+        "confirm_hours": 72,
+        "remind_before_hours": 4,
+        "escalate_after_hours": 0,
+        "sweep_minutes": 5,
+        "duplicate_radius_m": 150,
+        "duplicate_days": 7,
+    }
+    r.unknown_keys(table, p, set(fields))
+    v = {k: r.get(table, p, k, (int, float), d) for k, d in fields.items()}
+    for key in ("confirm_hours", "sweep_minutes", "duplicate_days"):
+        if v[key] is not None and v[key] <= 0:
+            r.problem(f"{p}.{key}", "must be positive")
+    for key in ("remind_before_hours", "escalate_after_hours", "duplicate_radius_m"):
+        if v[key] is not None and v[key] < 0:
+            r.problem(f"{p}.{key}", "must not be negative")
+    v = {k: fields[k] if value is None else value for k, value in v.items()}
+    return CaseworkSettings(
+        confirm_window=timedelta(hours=v["confirm_hours"]),
+        remind_before=timedelta(hours=v["remind_before_hours"]),
+        escalate_after=timedelta(hours=v["escalate_after_hours"]),
+        sweep_interval=timedelta(minutes=v["sweep_minutes"]),
+        duplicate_radius_m=float(v["duplicate_radius_m"]),
+        duplicate_window=timedelta(days=v["duplicate_days"]),
+    )
+
+
+def _calendar(r: _Reader, raw: Mapping[str, Any], tz: ZoneInfo) -> WorkingCalendar:
+    """The office calendar for deadlines counted in working hours (working_hours = true)."""
+    table = _table(r, raw, "calendar")
+    p = "calendar"
+    r.unknown_keys(table, p, {"periods", "weekdays", "holidays", "extra_workdays"})
+    kwargs: dict[str, Any] = {"tz": tz}
+    periods = r.get(table, p, "periods", list, None)
+    if periods is not None:
+        try:
+            kwargs["periods"] = tuple(
+                (time.fromisoformat(a), time.fromisoformat(b)) for a, b in periods
+            )
+        except (TypeError, ValueError):
+            r.problem(f"{p}.periods", 'expected [["08:30", "12:00"], ["14:30", "18:00"]]')
+    weekdays = r.get(table, p, "weekdays", list, None)
+    if weekdays is not None:
+        kwargs["weekdays"] = frozenset(weekdays)
+    for key in ("holidays", "extra_workdays"):
+        days = r.get(table, p, key, list, None)
+        if days is None:
+            continue
+        try:
+            kwargs[key] = frozenset(
+                d if isinstance(d, date) else date.fromisoformat(d) for d in days
+            )
+        except (TypeError, ValueError):
+            r.problem(f"{p}.{key}", "expected dates such as 2026-10-01")
+    try:
+        return WorkingCalendar(**kwargs)
+    except (ValueError, TypeError) as exc:
+        r.problem(p, str(exc))
+        return WorkingCalendar(tz=tz)
 
 
 def _supervisors(r: _Reader, raw: Mapping[str, Any]) -> Supervisors | None:

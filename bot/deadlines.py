@@ -1,12 +1,18 @@
-"""When a report must be handled by: each category has its own handling time."""
+"""When a report must be handled by.
+
+Each category has its own handling time, counted in plain hours or, for categories marked
+``working_hours = true``, in the working time of the office calendar (see workcalendar).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.config import Category
+from bot.config import Category, Config
+from bot.workcalendar import due_at as _due_at
 
 
-def due_at(created_at: datetime, category: Category) -> datetime:
+def due_at(config: Config, created_at: datetime, category: Category) -> datetime:
     """The handling deadline of a report of `category` received at `created_at`."""
-    return created_at + category.deadline
+    calendar = config.calendar if category.working_hours else None
+    return _due_at(created_at, category.deadline, calendar)

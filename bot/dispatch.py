@@ -60,7 +60,7 @@ class Dispatcher:
             route_method=route.method,
             status="submitted",
             created_at=now,
-            deadline_at=due_at(now, category),
+            deadline_at=due_at(self.config, now, category),
             photos=draft.photos,
         )
         await reports.add_event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,40 @@ def test_check_config_command(
     bad.write_text("[bot\n", encoding="utf-8")
     assert cli(["check-config", str(bad)]) == 1
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_casework_and_calendar_settings(tmp_path: Path) -> None:
+    config = load_config(EXAMPLE)
+    assert config.casework.confirm_window.total_seconds() == 72 * 3600
+    assert config.casework.duplicate_radius_m == 150
+    assert config.calendar is not None
+    assert not config.calendar.is_working_day(date(2026, 10, 1))
+    assert config.calendar.is_working_day(date(2026, 10, 10))  # 调休
+    raw = example()
+    raw["casework"]["confirm_hours"] = 0
+    raw["calendar"]["periods"] = [["18:00", "08:30"]]
+    raw["calendar"]["holidays"] = ["2026-13-01"]
+    text = "\n".join(problems_of(raw, tmp_path))
+    assert "casework.confirm_hours: must be positive" in text
+    assert "calendar.holidays: expected dates such as 2026-10-01" in text
+    assert "calendar: " in text
+
+
+def test_working_hours_deadline(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from bot.deadlines import due_at
+
+    raw = example()
+    raw["categories"][0]["deadline_hours"] = 7
+    raw["categories"][0]["working_hours"] = True
+    config = parse_config(raw, base_dir=tmp_path)
+    tz = config.timezone
+    friday_afternoon = datetime(2026, 11, 20, 16, 0, tzinfo=tz)
+    # 2 h on Friday, then 3.5 h + 1.5 h on Monday: due Monday 16:00, not Friday 23:00.
+    assert due_at(config, friday_afternoon, config.category("sanitation")) == datetime(
+        2026, 11, 23, 16, 0, tzinfo=tz
+    )
+    assert due_at(config, friday_afternoon, config.category("fire")) == datetime(
+        2026, 11, 21, 16, 0, tzinfo=tz
+    )
