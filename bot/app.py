@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     LinkPreviewOptions,
     Update,
@@ -35,13 +36,14 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
-from handlers import errors, groups, jobs, rider
+from handlers import buttons, dispatcher, errors, groups, jobs, rider
 from handlers.context import SuishouContext
 from handlers.outbox import TelegramOutbox
 
 log = logging.getLogger(__name__)
 
-RIDER_COMMANDS = ("report", "cancel", "lang", "help", "start")
+RIDER_COMMANDS = ("report", "my", "cancel", "lang", "help", "start")
+STAFF_COMMANDS = ("stats", "ticket", "chatid")
 DRAFT_SWEEP_INTERVAL = timedelta(minutes=1)
 
 
@@ -87,12 +89,15 @@ def _add_handlers(app: Application) -> None:
     groups_ = filters.ChatType.GROUPS
     # Order matters: commands first, then message kinds, then the catch-all.
     app.add_handler(CommandHandler("chatid", groups.chat_id, groups_))
+    app.add_handler(CommandHandler("ticket", dispatcher.ticket, groups_))
+    app.add_handler(CommandHandler("stats", dispatcher.stats, groups_))
     app.add_handler(CommandHandler(["report", "start", "help"], groups.private_only, groups_))
     app.add_handler(CommandHandler("start", rider.start, private))
     app.add_handler(CommandHandler("help", rider.help_, private))
     app.add_handler(CommandHandler("report", rider.report, private))
     app.add_handler(CommandHandler("cancel", rider.cancel, private))
     app.add_handler(CommandHandler("lang", rider.lang, private))
+    app.add_handler(CommandHandler("my", rider.my, private))
     app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), rider.photo))
     app.add_handler(MessageHandler(private & filters.LOCATION, rider.location))
     app.add_handler(MessageHandler(private & filters.CONTACT, rider.contact))
@@ -100,7 +105,13 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, rider.unsupported)
     )
-    app.add_handler(CallbackQueryHandler(rider.button))
+    app.add_handler(
+        MessageHandler(
+            groups_ & filters.REPLY & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND,
+            dispatcher.reply,
+        )
+    )
+    app.add_handler(CallbackQueryHandler(buttons.on_button))
     app.add_error_handler(errors.on_error)
 
 
@@ -117,6 +128,12 @@ async def on_startup(app: Application) -> None:
             first=DRAFT_SWEEP_INTERVAL,
             name="drafts:expire",
         )
+        app.job_queue.run_repeating(
+            jobs.sweep_deadlines,
+            interval=services.config.casework.sweep_interval,
+            first=timedelta(seconds=30),
+            name="deadlines:sweep",
+        )
     log.info(
         "started", extra={"bot": app.bot.username, "communities": len(services.config.communities)}
     )
@@ -127,11 +144,16 @@ async def on_shutdown(app: Application) -> None:
 
 
 async def _set_commands(app: Application, config: Config) -> None:
-    scope = BotCommandScopeAllPrivateChats()
-    for lang in texts.LANGUAGES:
-        commands = [BotCommand(c, texts.t(lang, f"commands.{c}")) for c in RIDER_COMMANDS]
-        code = None if lang == config.language else lang
-        await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+    """Riders' menu in private chats, staff's menu in groups, in each language."""
+    menus = (
+        (BotCommandScopeAllPrivateChats(), RIDER_COMMANDS),
+        (BotCommandScopeAllGroupChats(), STAFF_COMMANDS),
+    )
+    for scope, names in menus:
+        for lang in texts.LANGUAGES:
+            commands = [BotCommand(c, texts.t(lang, f"commands.{c}")) for c in names]
+            code = None if lang == config.language else lang
+            await app.bot.set_my_commands(commands, scope=scope, language_code=code)
 
 
 async def _check_chats(app: Application, config: Config) -> None:

@@ -1,23 +1,39 @@
-"""The dispatcher card: how a report looks in the community's chat.
+"""The dispatcher card: how a report looks in the community's chat, and its buttons.
 
-Staff see what, where, when and by when; the rider appears only as an anonymous label
-(their number and platform), never as their chat account.
+Staff see what, where, when and by when, who handles it and what happened lately; the
+rider appears only as an anonymous label (their number and platform), never as their
+chat account. The card is edited in place at every step.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from bot import texts
+from bot import callbacks, texts
 from bot.config import Config
 from bot.formatting import coordinates, duration, when
 from bot.geo import LatLon, amap_url, osm_url
-from bot.messages import Card
+from bot.lifecycle import REJECT_REASONS, Status
+from bot.messages import Button, Buttons, Card
 from bot.texts import Html
 from storage.records import Report, Rider
 
 PLATFORM_KEYS = ("meituan", "eleme", "sf", "jd", "other")
+HISTORY_LINES = 4
+SUPERVISORS = "_sup"  # transfer target meaning "the supervisors' queue"
+
+
+@dataclass(frozen=True)
+class CardView:
+    """Everything the card shows besides the report row itself."""
+
+    rider: Rider
+    history: Sequence[dict[str, Any]] = field(default=())
+    confirmations: int = 0
 
 
 def rider_label(rider: Rider, lang: str) -> str:
@@ -27,34 +43,49 @@ def rider_label(rider: Rider, lang: str) -> str:
     return label
 
 
-def build_card(
-    config: Config, report: Report, rider: Rider, photo_paths: tuple[Path, ...], lang: str
-) -> Card:
+def place_name(config: Config, community_id: str | None, lang: str) -> str:
+    community = config.community(community_id)
+    if community:
+        return community.name
+    return texts.t(lang, "card.no_community", supervisors=config.supervisors.name)
+
+
+def card_text(config: Config, report: Report, view: CardView, lang: str) -> str:
     category = config.category(report.category)
     assert category is not None
     point = LatLon(report.lat, report.lon)
-    community = config.community(report.community_id)
-    place = (
-        community.name
-        if community
-        else texts.t(lang, "card.no_community", supervisors=config.supervisors.name)
-    )
+    tz = config.timezone
+    status = texts.t(lang, f"status.{report.status}")
+    if report.handler_name and report.status == Status.ACCEPTED:
+        status = texts.t(lang, "card.status_handler", status=status, handler=report.handler_name)
     lines = [
         texts.t(
-            lang, "card.title", ticket=report.id, icon=category.icon, category=category.name(lang)
-        ),
-        texts.t(lang, "card.status", status=texts.t(lang, f"status.{report.status}")),
-        texts.t(
             lang,
-            "card.place",
-            place=place,
-            method=texts.t(lang, f"card.route_{report.route_method}"),
+            "card.title",
+            mark=texts.t(lang, f"mark.{report.status}"),
+            ticket=report.id,
+            icon=category.icon,
+            category=category.name(lang),
         ),
-        texts.t(lang, "card.reported", when=when(report.created_at, config.timezone, lang)),
+        texts.t(lang, "card.status", status=status),
+    ]
+    if report.overdue_at and report.status not in (Status.CLOSED, Status.REJECTED):
+        lines.append(texts.t(lang, "card.overdue"))
+    place = texts.t(
+        lang,
+        "card.place",
+        place=place_name(config, report.community_id, lang),
+        method=texts.t(lang, f"card.route_{report.route_method}"),
+    )
+    if report.transfer_count:
+        place += texts.t(lang, "card.transfers", count=report.transfer_count)
+    lines += [
+        place,
+        texts.t(lang, "card.reported", when=when(report.created_at, tz, lang)),
         texts.t(
             lang,
             "card.deadline",
-            when=when(report.deadline_at, config.timezone, lang),
+            when=when(report.deadline_at, tz, lang),
             within=duration(category.deadline, lang),
         ),
         texts.t(
@@ -68,7 +99,111 @@ def build_card(
     ]
     if report.note:
         lines.append(texts.t(lang, "card.note", note=report.note))
-    lines.append(rider_label(rider, lang))
+    label = rider_label(view.rider, lang)
+    if view.confirmations:
+        label += texts.t(lang, "card.confirmations", count=view.confirmations)
+    lines.append(label)
+    recent = [e for e in view.history if e["kind"] in HISTORY_KINDS][-HISTORY_LINES:]
+    if recent:
+        lines.append(texts.t(lang, "card.history"))
+        lines += [history_line(config, e, lang) for e in recent]
+    return "\n".join(lines)
+
+
+HISTORY_KINDS = frozenset(
+    {
+        "accepted",
+        "resolved",
+        "transferred",
+        "rejected",
+        "confirmed",
+        "reopened",
+        "auto_closed",
+        "replied",
+        "rider_replied",
+        "joined",
+        "overdue",
+        "escalated",
+    }
+)
+
+
+def history_line(config: Config, event: dict[str, Any], lang: str) -> str:
+    """One line of a report's history: when, what, who, and the detail that matters."""
+    data = event["data"]
+    detail = ""
+    if event["kind"] == "transferred":
+        detail = texts.t(
+            lang,
+            "event.to",
+            place=place_name(
+                config, data.get("to") if data.get("to") != SUPERVISORS else None, lang
+            ),
+        )
+    elif event["kind"] == "rejected":
+        detail = texts.t(lang, f"reject.{data.get('reason', 'no_info')}")
+        if data.get("duplicate_of"):
+            detail += f" #{data['duplicate_of']}"
+    elif data.get("note") or data.get("text"):
+        detail = _short(data.get("note") or data.get("text") or "")
+    who = data.get("name") or texts.t(lang, f"actor.{event['actor_kind']}")
+    return texts.t(
+        lang,
+        "card.history_line",
+        when=when(event["at"], config.timezone, lang),
+        what=texts.t(lang, f"event.{event['kind']}"),
+        who=who,
+        detail=(": " if lang == "en" else "：") + detail if detail else "",
+    )
+
+
+def card_buttons(report: Report, lang: str) -> Buttons:
+    """The actions staff can take now; none once it waits for the rider or is closed."""
+
+    def b(key: str, action: str) -> Button:
+        return Button(texts.t(lang, key), callbacks.encode("r", report.id, action))
+
+    if report.status in (Status.DISPATCHED, Status.REOPENED, Status.SUBMITTED):
+        return (
+            (b("button.accept", "acc"),),
+            (b("button.transfer", "trm"), b("button.reject", "rjm")),
+        )
+    if report.status == Status.ACCEPTED:
+        return (
+            (b("button.resolve", "res"),),
+            (b("button.transfer", "trm"), b("button.reject", "rjm")),
+        )
+    return ()
+
+
+def transfer_buttons(config: Config, report: Report, lang: str) -> Buttons:
+    rows = [
+        (Button(c.name, callbacks.encode("r", report.id, "tr", c.id)),)
+        for c in config.communities
+        if c.id != report.community_id
+    ]
+    if report.community_id is not None:
+        rows.append(
+            (Button(config.supervisors.name, callbacks.encode("r", report.id, "tr", SUPERVISORS)),)
+        )
+    rows.append((Button(texts.t(lang, "button.back"), callbacks.encode("r", report.id, "back")),))
+    return tuple(rows)
+
+
+def reject_buttons(report: Report, lang: str) -> Buttons:
+    rows: list[tuple[Button, ...]] = [
+        (Button(texts.t(lang, f"reject.{r}"), callbacks.encode("r", report.id, "rj", r)),)
+        for r in REJECT_REASONS
+    ]
+    rows.append((Button(texts.t(lang, "button.back"), callbacks.encode("r", report.id, "back")),))
+    return tuple(rows)
+
+
+def build_card(
+    config: Config, report: Report, view: CardView, photo_paths: tuple[Path, ...], lang: str
+) -> Card:
+    category = config.category(report.category)
+    assert category is not None
     caption = texts.t(
         lang,
         "card.photo_caption",
@@ -80,9 +215,15 @@ def build_card(
         report_id=report.id,
         photos=photo_paths,
         photo_caption=caption,
-        text="\n".join(lines),
-        location=point,
+        text=card_text(config, report, view, lang),
+        location=LatLon(report.lat, report.lon),
+        buttons=card_buttons(report, lang),
     )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _href(url: str) -> str:

@@ -1,8 +1,10 @@
-"""From a submitted draft to a card in the responsible community's dispatcher chat.
+"""Cards in dispatcher chats: posting a report's card, and keeping every copy up to date.
 
 A report is recorded first (status ``submitted``), then its card is posted (status
 ``dispatched``). If the community's chat cannot be reached, the card goes to the
-supervisors' chat with the reason, so no report is left unseen.
+supervisors' chat with the reason, so no report is left unseen. Later steps edit the
+card in place wherever it stands (the community's chat, and the supervisors' chat when a
+report was escalated there).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import texts
-from bot.cards import build_card
+from bot.cards import CardView, build_card, card_buttons, card_text
 from bot.clock import Clock
 from bot.config import Category, ChatTarget, Config
 from bot.deadlines import due_at
@@ -23,28 +25,35 @@ from bot.messages import Reply
 from bot.ports import DeliveryError, Notifier
 from bot.riders import RiderCtx
 from bot.routing import Route
-from storage import reports
+from storage import reports, riders
 from storage.database import Database
 from storage.photos import PhotoStore
-from storage.records import Draft, Report, Rider
+from storage.records import CardMessage, Draft, Report
 
 log = logging.getLogger(__name__)
 
 
 class Dispatcher:
     def __init__(
-        self, *, config: Config, db: Database, photos: PhotoStore, notifier: Notifier, clock: Clock
+        self,
+        *,
+        config: Config,
+        db: Database,
+        photos: PhotoStore,
+        notifier: Notifier,
+        clock: Clock,
     ) -> None:
         self.config = config
         self.db = db
         self.photos = photos
         self.notifier = notifier
         self.clock = clock
+        self.lang = config.language  # staff chats read the county's default language
 
     async def create_report(
         self, conn: AsyncConnection, ctx: RiderCtx, draft: Draft, category: Category, route: Route
     ) -> Report:
-        """Record the report and its first events inside the caller's transaction."""
+        """Record the report and its first event inside the caller's transaction."""
         now = self.clock.now()
         assert draft.lat is not None and draft.lon is not None
         report = await reports.create(
@@ -76,18 +85,29 @@ class Dispatcher:
         )
         return report
 
-    def target_for(self, report: Report) -> ChatTarget:
-        community = self.config.community(report.community_id)
+    def target_for(self, community_id: str | None) -> ChatTarget:
+        community = self.config.community(community_id)
         return community.chat if community else self.config.supervisors.chat
 
-    async def dispatch(self, report: Report, rider: Rider) -> bool:
-        """Post the card; True when it reached a chat (the community's or the fallback)."""
-        lang = self.config.language
-        paths = tuple(self.photos.path_for(sha) for sha in report.photos)
+    async def view(self, conn: AsyncConnection, report: Report) -> CardView:
+        rider = await riders.get(conn, report.rider_id)
+        assert rider is not None
+        history = await reports.history(conn, report.id)
+        followers = await reports.follower_ids(conn, report.id)
+        return CardView(rider=rider, history=history, confirmations=len(followers))
+
+    async def dispatch(self, report_id: int, *, kind: str = "dispatched", **data: object) -> bool:
+        """Post the card to the report's current chat (or, failing that, the supervisors')."""
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+            assert report is not None
+            view = await self.view(conn, report)
         # The card shows the state staff will find it in once it is posted.
-        report = dataclasses.replace(report, status="dispatched")
-        card = build_card(self.config, report, rider, paths, lang)
-        target = self.target_for(report)
+        if report.status == "submitted":
+            report = dataclasses.replace(report, status="dispatched")
+        paths = tuple(self.photos.path_for(sha) for sha in report.photos)
+        card = build_card(self.config, report, view, paths, self.lang)
+        target = self.target_for(report.community_id)
         try:
             posted = await self.notifier.post_card(target, card)
         except DeliveryError as exc:
@@ -97,16 +117,30 @@ class Dispatcher:
             )
             if target == self.config.supervisors.chat:
                 return False
-            return await self._fallback(
-                report, card_text=card.text, reason=exc.reason, paths=paths, rider=rider
-            )
-        await self._record(report, posted, target)
+            return await self._fallback(report, card, exc.reason)
+        await self._record(report, posted, target, kind, **data)
         return True
 
-    async def _fallback(
-        self, report: Report, *, card_text: str, reason: str, paths: tuple, rider: Rider
-    ) -> bool:
-        lang = self.config.language
+    async def post_copy(self, report_id: int, target: ChatTarget) -> bool:
+        """Post a live copy of the card elsewhere (escalation): edited with the original."""
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+            assert report is not None
+            view = await self.view(conn, report)
+        paths = tuple(self.photos.path_for(sha) for sha in report.photos)
+        card = build_card(self.config, report, view, paths, self.lang)
+        try:
+            posted = await self.notifier.post_card(target, card)
+        except DeliveryError as exc:
+            log.warning(
+                "card copy not delivered", extra={"report": report_id, "reason": exc.reason}
+            )
+            return False
+        async with self.db.transaction() as conn:
+            await reports.add_card_messages(conn, report_id, posted, self.clock.now())
+        return True
+
+    async def _fallback(self, report: Report, card: object, reason: str) -> bool:
         community = self.config.community(report.community_id)
         target = self.config.supervisors.chat
         try:
@@ -114,35 +148,72 @@ class Dispatcher:
                 target,
                 Reply(
                     texts.t(
-                        lang,
+                        self.lang,
                         "card.undeliverable",
                         community=community.name if community else "?",
                         reason=reason,
                     )
                 ),
             )
-            card = build_card(self.config, report, rider, paths, lang)
-            posted = await self.notifier.post_card(target, card)
+            posted = await self.notifier.post_card(target, card)  # type: ignore[arg-type]
         except DeliveryError as exc:
             log.error(
                 "card not delivered to supervisors",
                 extra={"report": report.id, "reason": exc.reason},
             )
             return False
-        await self._record(report, posted, target, fallback_reason=reason)
+        await self._record(report, posted, target, "dispatched", fallback_reason=reason)
         return True
 
     async def _record(
-        self, report: Report, posted: list, target: ChatTarget, fallback_reason: str | None = None
+        self,
+        report: Report,
+        posted: list[CardMessage],
+        target: ChatTarget,
+        kind: str,
+        **data: object,
     ) -> None:
         now = self.clock.now()
         async with self.db.transaction() as conn:
             await reports.add_card_messages(conn, report.id, posted, now)
-            await reports.set_status(conn, report.id, "dispatched")
-            data = {"chat_id": target.chat_id}
-            if fallback_reason:
-                data["fallback_reason"] = fallback_reason
-            await reports.add_event(conn, report.id, "dispatched", "system", None, now, **data)
+            if report.status in ("submitted", "dispatched"):
+                await reports.set_status(conn, report.id, "dispatched")
+            if kind == "dispatched":
+                await reports.add_event(
+                    conn, report.id, kind, "system", None, now, chat_id=target.chat_id, **data
+                )
+
+    async def refresh(self, report_id: int) -> None:
+        """Edit every live copy of the report's card to show its current state."""
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+            assert report is not None
+            view = await self.view(conn, report)
+            links = await reports.card_messages_of(conn, report_id)
+        reply = Reply(
+            card_text(self.config, report, view, self.lang), card_buttons(report, self.lang)
+        )
+        for link in links:
+            if link.kind != "card":
+                continue
+            try:
+                await self.notifier.edit(link.chat_id, link.message_id, reply)
+            except DeliveryError as exc:
+                log.warning(
+                    "card not updated",
+                    extra={"report": report_id, "chat": link.chat_id, "reason": exc.reason},
+                )
+
+    async def card_message(self, report_id: int, chat_id: int | None = None) -> CardMessage | None:
+        """The live card of a report (in `chat_id`, or in its current community's chat)."""
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+            links = await reports.card_messages_of(conn, report_id)
+        if report is None:
+            return None
+        chat_id = chat_id if chat_id is not None else self.target_for(report.community_id).chat_id
+        cards = [c for c in links if c.kind == "card" and c.chat_id == chat_id]
+        return cards[-1] if cards else None
 
     def format_when(self, dt: datetime, lang: str) -> str:
         return when(dt, self.config.timezone, lang)

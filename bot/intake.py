@@ -20,6 +20,7 @@ from bot.callbacks import Callback
 from bot.clock import Clock
 from bot.config import Config
 from bot.dispatch import Dispatcher
+from bot.duplicates import similar_open_report
 from bot.geo import LatLon, valid_latlon
 from bot.messages import AskFor, Button, Outcome, Reply
 from bot.riders import RiderCtx
@@ -28,7 +29,7 @@ from storage import drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
 from storage.photos import PhotoRejected, PhotoStore
-from storage.records import Draft
+from storage.records import Draft, Report
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,14 @@ class Intake:
             )
         if cb.action == "back":
             return await self._step(ctx, draft)
+        if cb.action == "join" and (cb.arg or "").isdigit():
+            return await self.join(ctx, draft, int(cb.arg or 0))
+        if cb.action == "sep":
+            async with self.db.transaction() as conn:
+                draft = await drafts.update_fields(
+                    conn, draft.id, self.clock.now(), not_duplicate=True
+                )
+            return await self._step(ctx, draft)
         if cb.action == "e" and cb.arg in ("photo", "loc", "cat", "note"):
             return await self._edit_field(ctx, draft, cb.arg)
         return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
@@ -258,7 +267,7 @@ class Intake:
                 assert fresh is not None
                 return await self._closed_draft(ctx, fresh)
             report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
-        await self.dispatcher.dispatch(report, ctx.rider)
+        await self.dispatcher.dispatch(report.id)
         community = self.config.community(route.community_id)
         deadline = self.dispatcher.format_when(report.deadline_at, ctx.lang)
         if community is not None:
@@ -305,7 +314,60 @@ class Intake:
                 "\n".join([*head, texts.t(lang, "ask.category")]),
                 buttons=self._category_buttons(ctx, draft.id),
             )
+        if not draft.not_duplicate:
+            similar = await similar_open_report(
+                self.db,
+                self.config,
+                draft.category,
+                LatLon(draft.lat, draft.lon),
+                self.clock.now(),
+            )
+            if similar is not None:
+                return self._duplicate_question(ctx, draft, similar)
         return Reply(self.summary_text(ctx, draft), _summary_buttons(lang, draft.id))
+
+    def _duplicate_question(self, ctx: RiderCtx, draft: Draft, similar: Report) -> Reply:
+        lang = ctx.lang
+        category = self.config.category(similar.category)
+        text = texts.t(
+            lang,
+            "duplicate.question",
+            ticket=similar.id,
+            icon=category.icon if category else "",
+            category=category.name(lang) if category else similar.category,
+            status=texts.t(lang, f"status.{similar.status}"),
+            when=self.dispatcher.format_when(similar.created_at, lang),
+            note=similar.note or "—",
+        )
+        buttons = (
+            (
+                Button(
+                    texts.t(lang, "button.join", ticket=similar.id),
+                    callbacks.encode("d", draft.id, "join", str(similar.id)),
+                ),
+            ),
+            (Button(texts.t(lang, "button.not_same"), callbacks.encode("d", draft.id, "sep")),),
+        )
+        return Reply(text, buttons)
+
+    async def join(self, ctx: RiderCtx, draft: Draft, report_id: int) -> Outcome:
+        """+1: the rider's sighting confirms an open report; they follow it from now on."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            report = await report_rows.get(conn, report_id)
+            if report is None or report.status in ("closed", "rejected"):
+                return Outcome(toast=texts.t(ctx.lang, "duplicate.gone"), alert=True)
+            if not await drafts.close(conn, draft.id, "joined", now):
+                fresh = await drafts.get(conn, draft.id)
+                assert fresh is not None
+                return await self._closed_draft(ctx, fresh)
+            if report.rider_id != ctx.rider.id:
+                await report_rows.add_follower(conn, report.id, ctx.rider.id, now)
+            await report_rows.add_event(
+                conn, report.id, "joined", "rider", ctx.rider.id, now, photos=len(draft.photos)
+            )
+        await self.dispatcher.refresh(report.id)
+        return Outcome(edit=Reply(texts.t(ctx.lang, "duplicate.joined", ticket=report.id)))
 
     def _category_buttons(self, ctx: RiderCtx, draft_id: int) -> tuple[tuple[Button, ...], ...]:
         return tuple(

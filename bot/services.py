@@ -9,15 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import texts
+from bot.casework import Casework
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
 from bot.messages import Button, Outcome, Reply
+from bot.my_reports import MyReports
 from bot.ports import Notifier
 from bot.registration import Registration
 from bot.riders import RiderCtx, identify
 from bot.routing import Area, Router
+from bot.stats import Stats
+from bot.sweep import Sweep
 from storage.database import Database
 from storage.db import create_engine, migrate
 from storage.photos import PhotoStore
@@ -40,6 +44,10 @@ class Services:
     dispatcher: Dispatcher
     intake: Intake
     registration: Registration
+    casework: Casework
+    sweep: Sweep
+    my_reports: MyReports
+    stats: Stats
 
     @classmethod
     def create(cls, config: Config, notifier: Notifier, clock: Clock | None = None) -> Services:
@@ -54,16 +62,28 @@ class Services:
         intake = Intake(
             config=config, db=db, photos=photos, router=router, dispatcher=dispatcher, clock=clock
         )
+        casework = Casework(
+            config=config,
+            db=db,
+            photos=photos,
+            notifier=notifier,
+            clock=clock,
+            dispatcher=dispatcher,
+        )
         return cls(
-            config,
-            db,
-            photos,
-            router,
-            clock,
-            notifier,
-            dispatcher,
-            intake,
-            Registration(db=db, clock=clock),
+            config=config,
+            db=db,
+            photos=photos,
+            router=router,
+            clock=clock,
+            notifier=notifier,
+            dispatcher=dispatcher,
+            intake=intake,
+            registration=Registration(db=db, clock=clock),
+            casework=casework,
+            sweep=Sweep(casework),
+            my_reports=MyReports(config=config, db=db),
+            stats=Stats(config=config, db=db),
         )
 
     async def start(self) -> None:

@@ -18,3 +18,8 @@ async def expire_drafts(context: SuishouContext) -> None:
             await context.outbox.send(ChatTarget(chat_id), reply)
         except DeliveryError as exc:
             log.info("expiry notice not delivered", extra={"reason": exc.reason})
+
+
+async def sweep_deadlines(context: SuishouContext) -> None:
+    """Reminders, overdue marks, escalations and closing unanswered resolutions."""
+    await context.services.sweep.run()

@@ -53,7 +53,7 @@ async def lang(update: Update, context: SuishouContext) -> None:
     await context.outbox.deliver(update, context.services.registration.choose_language(ctx))
 
 
-def _fetcher(file_id: str, context: SuishouContext) -> Callable[[], Awaitable[bytes]]:
+def fetcher(file_id: str, context: SuishouContext) -> Callable[[], Awaitable[bytes]]:
     async def fetch() -> bytes:
         try:
             file = await context.bot.get_file(file_id)
@@ -64,20 +64,49 @@ def _fetcher(file_id: str, context: SuishouContext) -> Callable[[], Awaitable[by
     return fetch
 
 
+async def _relayed(
+    update: Update, context: SuishouContext, ctx: RiderCtx, photo: PhotoInput | None = None
+) -> bool:
+    """A reply to a message about a report goes to that report's community, not the draft."""
+    message: Message = update.effective_message  # type: ignore[assignment]
+    if message.reply_to_message is None:
+        return False
+    outcome = await context.services.casework.rider_reply(
+        ctx, message.reply_to_message.message_id, message.text or message.caption or "", photo
+    )
+    if outcome is None:
+        return False
+    await context.outbox.deliver(update, outcome)
+    return True
+
+
+async def my(update: Update, context: SuishouContext) -> None:
+    """/my: recent reports and their status."""
+    ctx = await _rider(update, context)
+    await context.outbox.deliver(update, await context.services.my_reports.list(ctx))
+
+
 async def photo(update: Update, context: SuishouContext) -> None:
     """A photo, or an image sent as a file (which keeps its EXIF location)."""
     message: Message = update.effective_message  # type: ignore[assignment]
     ctx = await _rider(update, context)
+    if message.photo and message.reply_to_message is not None:
+        largest = message.photo[-1]
+        as_reply = PhotoInput(
+            fetch=fetcher(largest.file_id, context), size=largest.file_size, as_file=False
+        )
+        if await _relayed(update, context, ctx, as_reply):
+            return
     if message.photo:
         largest = message.photo[-1]
         item = PhotoInput(
-            fetch=_fetcher(largest.file_id, context), size=largest.file_size, as_file=False
+            fetch=fetcher(largest.file_id, context), size=largest.file_size, as_file=False
         )
     else:
         doc = message.document
         assert doc is not None
         item = PhotoInput(
-            fetch=_fetcher(doc.file_id, context),
+            fetch=fetcher(doc.file_id, context),
             size=doc.file_size,
             as_file=True,
             mime_type=doc.mime_type,
@@ -141,6 +170,8 @@ async def contact(update: Update, context: SuishouContext) -> None:
 async def text(update: Update, context: SuishouContext) -> None:
     message: Message = update.effective_message  # type: ignore[assignment]
     ctx = await _rider(update, context)
+    if await _relayed(update, context, ctx):
+        return
     await context.outbox.deliver(update, await context.services.text(ctx, message.text or ""))
 
 
@@ -159,6 +190,10 @@ async def button(update: Update, context: SuishouContext) -> None:
     services = context.services
     if cb is not None and cb.scope == "d":
         outcome = await services.intake.press(ctx, cb)
+    elif cb is not None and cb.scope == "r" and cb.action == "fb":
+        outcome = await services.casework.feedback(ctx, cb.target, cb.arg == "y")
+    elif cb is not None and cb.scope == "r" and cb.action == "det":
+        outcome = await services.my_reports.detail(ctx, cb.target)
     elif cb is not None and cb.scope == "u":
         outcome = await services.registration.press(ctx, cb, query.from_user.first_name)
     else:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import CardMessage, Report
-from storage.tables import card_messages, events, report_photos, reports
+from storage.tables import (
+    card_messages,
+    events,
+    report_followers,
+    report_photos,
+    reports,
+    staff_prompts,
+)
 
 
 async def create(
@@ -138,6 +146,20 @@ async def card_messages_of(conn: AsyncConnection, report_id: int) -> list[CardMe
     return [CardMessage(r.report_id, r.chat_id, r.thread_id, r.message_id, r.kind) for r in rows]
 
 
+async def link_for_message(
+    conn: AsyncConnection, chat_id: int, message_id: int
+) -> CardMessage | None:
+    """The report a chat message belongs to, and what the message is (card, relay...)."""
+    r = (
+        await conn.execute(
+            select(card_messages).where(
+                card_messages.c.chat_id == chat_id, card_messages.c.message_id == message_id
+            )
+        )
+    ).first()
+    return CardMessage(r.report_id, r.chat_id, r.thread_id, r.message_id, r.kind) if r else None
+
+
 async def report_for_message(conn: AsyncConnection, chat_id: int, message_id: int) -> int | None:
     """Which report a chat message belongs to (staff reply to any of a card's messages)."""
     return (
@@ -164,3 +186,178 @@ async def _report(conn: AsyncConnection, row: Any) -> Report:
     )
     fields = {c: m[c] for c in Report.__dataclass_fields__ if c != "photos"}
     return Report(**fields, photos=tuple(shas))
+
+
+async def transition(
+    conn: AsyncConnection,
+    report_id: int,
+    *,
+    expected_status: str,
+    expected_handler: int | None,
+    **values: Any,
+) -> bool:
+    """Compare-and-set: change the report only if nobody changed it since it was read.
+
+    Two staff pressing Accept at once both read "dispatched"; only one UPDATE matches.
+    """
+    handler = (
+        reports.c.handler_id.is_(None)
+        if expected_handler is None
+        else reports.c.handler_id == expected_handler
+    )
+    result = await conn.execute(
+        update(reports)
+        .where(reports.c.id == report_id, reports.c.status == expected_status, handler)
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+async def set_fields(conn: AsyncConnection, report_id: int, **values: Any) -> None:
+    await conn.execute(update(reports).where(reports.c.id == report_id).values(**values))
+
+
+async def with_status(conn: AsyncConnection, statuses: Iterable[str]) -> list[Report]:
+    rows = (
+        await conn.execute(
+            select(reports).where(reports.c.status.in_(list(statuses))).order_by(reports.c.id)
+        )
+    ).all()
+    return [await _report(conn, r) for r in rows]
+
+
+async def for_rider(conn: AsyncConnection, rider_id: int, limit: int = 10) -> list[Report]:
+    """The rider's own reports and those they joined (+1), newest first."""
+    followed = select(report_followers.c.report_id).where(report_followers.c.rider_id == rider_id)
+    rows = (
+        await conn.execute(
+            select(reports)
+            .where(or_(reports.c.rider_id == rider_id, reports.c.id.in_(followed)))
+            .order_by(reports.c.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [await _report(conn, r) for r in rows]
+
+
+async def open_nearby(
+    conn: AsyncConnection,
+    category: str,
+    since: datetime,
+    bounds: tuple[float, float, float, float],
+    statuses: Iterable[str],
+) -> list[Report]:
+    """Candidates for a duplicate: same category, recent, still open, inside a lat/lon box."""
+    min_lat, min_lon, max_lat, max_lon = bounds
+    rows = (
+        await conn.execute(
+            select(reports)
+            .where(
+                reports.c.category == category,
+                reports.c.created_at >= since,
+                reports.c.status.in_(list(statuses)),
+                reports.c.lat.between(min_lat, max_lat),
+                reports.c.lon.between(min_lon, max_lon),
+            )
+            .order_by(reports.c.id.desc())
+        )
+    ).all()
+    return [await _report(conn, r) for r in rows]
+
+
+async def add_follower(conn: AsyncConnection, report_id: int, rider_id: int, at: datetime) -> bool:
+    exists = (
+        await conn.execute(
+            select(report_followers.c.rider_id).where(
+                report_followers.c.report_id == report_id,
+                report_followers.c.rider_id == rider_id,
+            )
+        )
+    ).first()
+    if exists:
+        return False
+    await conn.execute(
+        insert(report_followers).values(report_id=report_id, rider_id=rider_id, joined_at=at)
+    )
+    return True
+
+
+async def follower_ids(conn: AsyncConnection, report_id: int) -> list[int]:
+    return list(
+        (
+            await conn.execute(
+                select(report_followers.c.rider_id)
+                .where(report_followers.c.report_id == report_id)
+                .order_by(report_followers.c.joined_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def set_card_kind(conn: AsyncConnection, report_id: int, chat_id: int, kind: str) -> None:
+    """Retire a chat's messages of a report (after a transfer they stay as 'moved')."""
+    await conn.execute(
+        update(card_messages)
+        .where(card_messages.c.report_id == report_id, card_messages.c.chat_id == chat_id)
+        .values(kind=kind)
+    )
+
+
+async def add_prompt(
+    conn: AsyncConnection,
+    *,
+    chat_id: int,
+    message_id: int,
+    report_id: int,
+    action: str,
+    staff_id: int,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        insert(staff_prompts).values(
+            chat_id=chat_id,
+            message_id=message_id,
+            report_id=report_id,
+            action=action,
+            staff_id=staff_id,
+            created_at=at,
+        )
+    )
+
+
+async def open_prompt(conn: AsyncConnection, chat_id: int, message_id: int) -> Any | None:
+    """The unanswered staff prompt that `message_id` in `chat_id` is, if any."""
+    return (
+        await conn.execute(
+            select(staff_prompts).where(
+                staff_prompts.c.chat_id == chat_id,
+                staff_prompts.c.message_id == message_id,
+                staff_prompts.c.answered_at.is_(None),
+            )
+        )
+    ).first()
+
+
+async def answer_prompt(conn: AsyncConnection, prompt_id: int, at: datetime) -> bool:
+    result = await conn.execute(
+        update(staff_prompts)
+        .where(staff_prompts.c.id == prompt_id, staff_prompts.c.answered_at.is_(None))
+        .values(answered_at=at)
+    )
+    return result.rowcount == 1
+
+
+async def all_reports(conn: AsyncConnection) -> list[Report]:
+    rows = (await conn.execute(select(reports).order_by(reports.c.id))).all()
+    return [await _report(conn, r) for r in rows]
+
+
+async def events_of_kinds(conn: AsyncConnection, kinds: Iterable[str]) -> list[dict[str, Any]]:
+    rows = (
+        await conn.execute(
+            select(events).where(events.c.kind.in_(list(kinds))).order_by(events.c.id)
+        )
+    ).all()
+    return [{**r._mapping, "data": json.loads(r.data)} for r in rows]

@@ -49,6 +49,9 @@ async def report_quickly(
     await stage.send(rider.location(point.lat, point.lon))
     await stage.send(rider.press(rider.last_bot_message(), category))
     summary = rider.last_bot_message()
+    if "不是同一个，继续提交" in buttons(summary):  # a similar report is open nearby
+        await stage.send(rider.press(summary, "不是同一个，继续提交"))
+        summary = rider.last_bot_message()
     await stage.send(rider.press(summary, "✅ 提交"))
     return summary
 

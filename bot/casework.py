@@ -1,0 +1,599 @@
+"""Staff work a report from its card: accept, resolve, transfer, reject, and talk to the rider.
+
+Every step goes through lifecycle.decide (is it allowed, for whom) and then a
+compare-and-set update, so two people pressing at once get one winner and a clear answer
+for the other. Each step is an event, edits the card wherever it stands, and tells the
+rider (and riders who joined the report with +1).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot import callbacks, texts
+from bot.callbacks import Callback
+from bot.cards import (
+    SUPERVISORS,
+    card_buttons,
+    card_text,
+    history_line,
+    reject_buttons,
+    transfer_buttons,
+)
+from bot.clock import Clock
+from bot.config import ChatTarget, Config
+from bot.dispatch import Dispatcher
+from bot.intake import FetchError, PhotoInput
+from bot.lifecycle import REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
+from bot.messages import Button, Outcome, Reply
+from bot.ports import DeliveryError, Notifier
+from bot.riders import RiderCtx
+from storage import reports, riders
+from storage.database import Database
+from storage.photos import PhotoRejected, PhotoStore
+from storage.records import CardMessage, Report
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX = 800  # resolution notes travel as photo captions (1024 characters at most)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A person acting in a dispatcher chat, as that chat knows them."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Where:
+    chat_id: int
+    topic_id: int | None = None
+
+
+class Casework:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        db: Database,
+        photos: PhotoStore,
+        notifier: Notifier,
+        clock: Clock,
+        dispatcher: Dispatcher,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.photos = photos
+        self.notifier = notifier
+        self.clock = clock
+        self.cards = dispatcher
+        self.lang = config.language
+
+    # ---- who may act ------------------------------------------------------------------
+
+    def role_in(self, where: Where, report: Report) -> Role:
+        """Staff of the owning community's chat, or supervisors; anyone else is refused."""
+        if where.chat_id == self.config.supervisors.chat.chat_id:
+            return Role.SUPERVISOR
+        if where.chat_id == self.cards.target_for(report.community_id).chat_id:
+            return Role.STAFF
+        raise Refused("refused.wrong_chat")
+
+    async def _load(self, report_id: int) -> Report:
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+        if report is None:
+            raise Refused("refused.stale")
+        return report
+
+    def _refusal(self, exc: Refused, report: Report | None = None) -> Outcome:
+        values = dict(exc.values)
+        if report is not None:
+            values.setdefault("name", report.handler_name or "?")
+            values.setdefault("ticket", report.id)
+        return Outcome(toast=texts.t(self.lang, exc.key, **values), alert=True)
+
+    # ---- buttons on the card ----------------------------------------------------------
+
+    async def press(self, where: Where, staff: Staff, cb: Callback) -> Outcome:
+        report = None
+        try:
+            report = await self._load(cb.target)
+            actor = Actor(self.role_in(where, report), staff.id, staff.name)
+            return await self._press(where, actor, report, cb)
+        except Refused as exc:
+            return self._refusal(exc, report)
+
+    async def _press(self, where: Where, actor: Actor, report: Report, cb: Callback) -> Outcome:
+        status = Status(report.status)
+        lang = self.lang
+        if cb.action == "acc":
+            await self._step(
+                report, actor, Action.ACCEPT, handler_id=actor.id, handler_name=actor.name
+            )
+            await self._tell_rider(report, "notice.accepted")
+            return Outcome(toast=texts.t(lang, "staff.accepted", ticket=report.id))
+        if cb.action == "res":
+            decide(status, report.handler_id, actor, Action.RESOLVE)
+            await self._ask(where, report, actor, "resolve", "staff.ask_resolution")
+            return Outcome(toast=texts.t(lang, "staff.reply_to_prompt"))
+        if cb.action == "trm":
+            decide(status, report.handler_id, actor, Action.TRANSFER)
+            return await self._menu(report, transfer_buttons(self.config, report, lang))
+        if cb.action == "tr" and cb.arg:
+            return await self.transfer(report, actor, cb.arg)
+        if cb.action == "rjm":
+            decide(status, report.handler_id, actor, Action.REJECT)
+            return await self._menu(report, reject_buttons(report, lang))
+        if cb.action == "rj" and cb.arg in REJECT_REASONS:
+            if cb.arg == "duplicate":
+                decide(status, report.handler_id, actor, Action.REJECT)
+                await self._ask(where, report, actor, "duplicate", "staff.ask_duplicate")
+                return Outcome(toast=texts.t(lang, "staff.reply_to_prompt"))
+            await self.reject(report, actor, cb.arg)
+            return Outcome(toast=texts.t(lang, "staff.rejected", ticket=report.id))
+        if cb.action == "back":
+            return await self._menu(report, card_buttons(report, lang))
+        raise Refused("refused.stale")
+
+    async def _menu(self, report: Report, buttons: Any) -> Outcome:
+        async with self.db.transaction() as conn:
+            view = await self.cards.view(conn, report)
+        return Outcome(edit=Reply(card_text(self.config, report, view, self.lang), buttons))
+
+    async def _ask(
+        self, where: Where, report: Report, actor: Actor, action: str, key: str
+    ) -> None:
+        """Ask the staff member for text by a message they answer with a reply."""
+        mention = texts.Html(
+            f'<a href="tg://user?id={actor.id}">{html.escape(actor.name or "")}</a>'
+        )
+        card = await self.cards.card_message(report.id, where.chat_id)
+        message_id = await self.notifier.send(
+            ChatTarget(where.chat_id, where.topic_id),
+            Reply(texts.t(self.lang, key, staff=mention, ticket=report.id), force_reply=True),
+            reply_to=card.message_id if card else None,
+        )
+        async with self.db.transaction() as conn:
+            await reports.add_prompt(
+                conn,
+                chat_id=where.chat_id,
+                message_id=message_id,
+                report_id=report.id,
+                action=action,
+                staff_id=actor.id or 0,
+                at=self.clock.now(),
+            )
+
+    # ---- the steps --------------------------------------------------------------------
+
+    async def _step(
+        self,
+        report: Report,
+        actor: Actor,
+        action: Action,
+        event: str | None = None,
+        data: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> Report:
+        """Decide, compare-and-set, record the event, refresh the cards."""
+        new = decide(Status(report.status), report.handler_id, actor, action)
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            changed = await reports.transition(
+                conn,
+                report.id,
+                expected_status=report.status,
+                expected_handler=report.handler_id,
+                status=new.value,
+                **values,
+            )
+            if not changed:
+                fresh = await reports.get(conn, report.id)
+                assert fresh is not None
+                # Someone else got there first: explain from the state they left.
+                decide(Status(fresh.status), fresh.handler_id, actor, action)
+                raise Refused("refused.changed")
+            await reports.add_event(
+                conn,
+                report.id,
+                event or _EVENT[action],
+                actor.role.value,
+                actor.id,
+                now,
+                **({"name": actor.name} if actor.name else {}),
+                **(data or {}),
+            )
+            updated = await reports.get(conn, report.id)
+        assert updated is not None
+        await self.cards.refresh(report.id)
+        return updated
+
+    async def resolve(self, report: Report, actor: Actor, note: str, photo: Any) -> Report:
+        now = self.clock.now()
+        data = {"note": note, "photo": photo.sha256 if photo else None}
+        updated = await self._step(
+            report,
+            actor,
+            Action.RESOLVE,
+            data=data,
+            resolved_at=now,
+            resolve_count=report.resolve_count + 1,
+        )
+        buttons = (
+            (
+                Button(
+                    texts.t(self.lang, "button.fixed"), callbacks.encode("r", report.id, "fb", "y")
+                ),
+                Button(
+                    texts.t(self.lang, "button.not_fixed"),
+                    callbacks.encode("r", report.id, "fb", "n"),
+                ),
+            ),
+        )
+        await self._tell_rider(
+            updated,
+            "notice.resolved",
+            photo=photo.path if photo else None,
+            ask_buttons=buttons,
+            note=note,
+        )
+        return updated
+
+    async def reject(
+        self, report: Report, actor: Actor, reason: str, duplicate_of: int | None = None
+    ) -> Report:
+        now = self.clock.now()
+        data: dict[str, Any] = {"reason": reason}
+        if duplicate_of:
+            data["duplicate_of"] = duplicate_of
+        updated = await self._step(
+            report,
+            actor,
+            Action.REJECT,
+            data=data,
+            closed_at=now,
+            outcome="rejected",
+            close_reason=reason,
+            duplicate_of=duplicate_of,
+        )
+        reason_text = texts.t(self.lang, f"reject.{reason}")
+        if duplicate_of:
+            reason_text += f" #{duplicate_of}"
+            await self._merge_followers(updated, duplicate_of)
+        await self._tell_rider(updated, "notice.rejected", reason=reason_text)
+        return updated
+
+    async def transfer(self, report: Report, actor: Actor, target: str) -> Outcome:
+        target_id = None if target == SUPERVISORS else target
+        if target_id is not None and self.config.community(target_id) is None:
+            raise Refused("refused.stale")
+        if target_id == report.community_id:
+            raise Refused("refused.same_community")
+        old_chat = self.cards.target_for(report.community_id).chat_id
+        updated = await self._step(
+            report,
+            actor,
+            Action.TRANSFER,
+            data={"from": report.community_id, "to": target_id or SUPERVISORS},
+            community_id=target_id,
+            handler_id=None,
+            handler_name=None,
+            transfer_count=report.transfer_count + 1,
+        )
+        async with self.db.transaction() as conn:
+            old_card = await self.cards.card_message(report.id, old_chat)
+            await reports.set_card_kind(conn, report.id, old_chat, "moved")
+        place = _place(self.config, target_id, self.lang)
+        if old_card:
+            await self._safe_edit(
+                old_card, Reply(texts.t(self.lang, "card.moved", ticket=report.id, place=place))
+            )
+        await self.cards.dispatch(report.id, kind="transferred")
+        await self._tell_rider(updated, "notice.transferred", place=place)
+        return Outcome(
+            toast=texts.t(self.lang, "staff.transferred", ticket=report.id, place=place)
+        )
+
+    async def _merge_followers(self, report: Report, original_id: int) -> None:
+        """The riders of a duplicate follow the original report from now on."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            original = await reports.get(conn, original_id)
+            if original is None:
+                return
+            for rider_id in [report.rider_id, *await reports.follower_ids(conn, report.id)]:
+                if rider_id != original.rider_id:
+                    await reports.add_follower(conn, original_id, rider_id, now)
+        await self.cards.refresh(original_id)
+
+    # ---- replies in the dispatcher chat (prompts and relays) --------------------------
+
+    async def staff_reply(
+        self, where: Where, staff: Staff, reply_to: int, text: str, photo: PhotoInput | None
+    ) -> Outcome | None:
+        """A reply in a dispatcher chat: the answer to a prompt, or a message for the rider."""
+        async with self.db.transaction() as conn:
+            prompt = await reports.open_prompt(conn, where.chat_id, reply_to)
+            link = (
+                None if prompt else await reports.link_for_message(conn, where.chat_id, reply_to)
+            )
+        if prompt is None and (
+            link is None or link.kind not in ("card", "photo", "location", "notice")
+        ):
+            return None
+        report_id = prompt.report_id if prompt else link.report_id  # type: ignore[union-attr]
+        report = None
+        try:
+            report = await self._load(report_id)
+            actor = Actor(self.role_in(where, report), staff.id, staff.name)
+            if prompt is not None:
+                return await self._answer_prompt(prompt, report, actor, text, photo)
+            return await self._relay_to_rider(report, actor, text, photo)
+        except Refused as exc:
+            refusal = self._refusal(exc, report)
+            return Outcome(replies=(Reply(refusal.toast or ""),))
+
+    async def _answer_prompt(
+        self, prompt: Any, report: Report, actor: Actor, text: str, photo: PhotoInput | None
+    ) -> Outcome:
+        lang = self.lang
+        if prompt.staff_id != actor.id and actor.role is not Role.SUPERVISOR:
+            raise Refused("refused.not_your_prompt")
+        if prompt.action == "resolve":
+            note = " ".join(text.split())[:NOTE_MAX]
+            if not note:
+                return _say(texts.t(lang, "staff.note_needed"))
+            stored = await self._store(photo) if photo else None
+            await self.resolve(report, actor, note, stored)
+            reply = texts.t(lang, "staff.resolved", ticket=report.id)
+        else:
+            number = text.strip().lstrip("#＃")
+            original = await self._find(int(number)) if number.isdigit() else None
+            if original is None or original.id == report.id:
+                return _say(texts.t(lang, "staff.bad_duplicate"))
+            await self.reject(report, actor, "duplicate", duplicate_of=original.id)
+            reply = texts.t(lang, "staff.rejected", ticket=report.id)
+        async with self.db.transaction() as conn:
+            await reports.answer_prompt(conn, prompt.id, self.clock.now())
+        return _say(reply)
+
+    async def _find(self, report_id: int) -> Report | None:
+        async with self.db.transaction() as conn:
+            return await reports.get(conn, report_id)
+
+    async def _store(self, photo: PhotoInput) -> Any:
+        try:
+            return await self.photos.save(await photo.fetch())
+        except (PhotoRejected, FetchError) as exc:  # a photo is optional; keep the words
+            log.warning("after-photo not kept", extra={"reason": str(exc)})
+            return None
+
+    async def _relay_to_rider(
+        self, report: Report, actor: Actor, text: str, photo: PhotoInput | None
+    ) -> Outcome:
+        decide(Status(report.status), report.handler_id, actor, Action.REPLY)
+        stored = await self._store(photo) if photo else None
+        if not text.strip() and stored is None:
+            return _say(texts.t(self.lang, "staff.empty_reply"))
+        sent = await self._tell_rider(
+            report,
+            "notice.reply",
+            photo=stored.path if stored else None,
+            followers=False,
+            text=text.strip()[:NOTE_MAX] or "📷",
+            community=_place(self.config, report.community_id, self.lang),
+        )
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            await reports.add_event(
+                conn,
+                report.id,
+                "replied",
+                actor.role.value,
+                actor.id,
+                now,
+                name=actor.name,
+                text=text.strip()[:NOTE_MAX],
+            )
+        await self.cards.refresh(report.id)
+        return _say(texts.t(self.lang, "staff.relayed" if sent else "staff.not_relayed"))
+
+    async def ticket(self, where: Where, args: list[str]) -> Outcome:
+        """/ticket N: the full history of a report, for its community or the supervisors."""
+        number = args[0].lstrip("#＃") if args else ""
+        if not number.isdigit():
+            return _say(texts.t(self.lang, "ticket.usage"))
+        report = await self._find(int(number))
+        try:
+            if report is None:
+                raise Refused("refused.no_ticket", ticket=number)
+            self.role_in(where, report)
+        except Refused as exc:
+            return _say(texts.t(self.lang, exc.key, ticket=number))
+        async with self.db.transaction() as conn:
+            view = await self.cards.view(conn, report)
+        lines = [
+            card_text(self.config, report, view, self.lang).split(
+                "\n" + texts.t(self.lang, "card.history")
+            )[0],
+            texts.t(self.lang, "ticket.history"),
+        ]
+        lines += [history_line(self.config, e, self.lang) for e in view.history]
+        return _say("\n".join(lines))
+
+    # ---- the rider's side -------------------------------------------------------------
+
+    async def rider_reply(
+        self, ctx: RiderCtx, reply_to: int, text: str, photo: PhotoInput | None
+    ) -> Outcome | None:
+        """The rider answers a message about a report: relay it under the card."""
+        async with self.db.transaction() as conn:
+            link = await reports.link_for_message(conn, ctx.chat_id, reply_to)
+        if link is None or link.kind not in ("relay", "notice"):
+            return None
+        report = await self._find(link.report_id)
+        if report is None:
+            return None
+        actor = Actor(Role.RIDER, ctx.rider.id)
+        try:
+            decide(Status(report.status), report.handler_id, actor, Action.REPLY)
+        except Refused as exc:
+            return _say(texts.t(ctx.lang, exc.key, ticket=report.id))
+        stored = await self._store(photo) if photo else None
+        card = await self.cards.card_message(report.id)
+        body = texts.t(
+            self.lang, "staff.rider_says", ticket=report.id, text=text.strip()[:NOTE_MAX] or "📷"
+        )
+        target = self.cards.target_for(report.community_id)
+        try:
+            await self.notifier.send(
+                target,
+                Reply(body, photo=stored.path if stored else None),
+                reply_to=card.message_id if card else None,
+            )
+        except DeliveryError:
+            return _say(texts.t(ctx.lang, "notice.relay_failed"))
+        async with self.db.transaction() as conn:
+            await reports.add_event(
+                conn,
+                report.id,
+                "rider_replied",
+                "rider",
+                ctx.rider.id,
+                self.clock.now(),
+                text=text.strip()[:NOTE_MAX],
+            )
+        return _say(texts.t(ctx.lang, "notice.relayed", ticket=report.id))
+
+    async def feedback(self, ctx: RiderCtx, report_id: int, fixed: bool) -> Outcome:
+        """已解决？ Fixed closes the report; not fixed reopens it (返工) and tells the staff."""
+        report = await self._find(report_id)
+        if report is None or report.rider_id != ctx.rider.id:
+            return Outcome(toast=texts.t(ctx.lang, "button.stale"), alert=True)
+        actor = Actor(Role.RIDER, ctx.rider.id)
+        try:
+            if fixed:
+                await self._step(
+                    report,
+                    actor,
+                    Action.CONFIRM,
+                    event="confirmed",
+                    data={"fixed": True},
+                    closed_at=report.resolved_at,
+                    outcome="fixed",
+                    close_reason="confirmed",
+                )
+            else:
+                await self._step(
+                    report,
+                    actor,
+                    Action.REOPEN,
+                    event="reopened",
+                    data={"fixed": False},
+                    reopen_count=report.reopen_count + 1,
+                )
+                await self._tell_staff(report, "staff.reopened")
+        except Refused as exc:
+            return Outcome(toast=texts.t(ctx.lang, exc.key, ticket=report.id), alert=True)
+        key = "notice.thanks_fixed" if fixed else "notice.thanks_reopened"
+        return Outcome(edit=Reply(texts.t(ctx.lang, key, ticket=report.id)))
+
+    async def auto_close(self, report: Report) -> None:
+        """Nobody answered 已解决？ in time: closed as fixed, and the rider is told."""
+        try:
+            updated = await self._step(
+                report,
+                Actor(Role.SYSTEM),
+                Action.AUTO_CLOSE,
+                event="auto_closed",
+                closed_at=report.resolved_at,
+                outcome="fixed",
+                close_reason="auto",
+            )
+        except Refused:
+            return
+        hours = int(self.config.casework.confirm_window.total_seconds() // 3600)
+        await self._tell_rider(updated, "notice.auto_closed", hours=hours)
+
+    # ---- messages out -----------------------------------------------------------------
+
+    async def _tell_rider(
+        self,
+        report: Report,
+        key: str,
+        *,
+        photo: Any = None,
+        ask_buttons: Any = (),
+        followers: bool = True,
+        **values: Any,
+    ) -> bool:
+        """A notice to the reporting rider (and +1 followers); their replies come back here."""
+        async with self.db.transaction() as conn:
+            ids = [report.rider_id]
+            if followers:
+                ids += await reports.follower_ids(conn, report.id)
+            people = [await riders.get(conn, i) for i in ids]
+        delivered = False
+        for i, rider in enumerate(people):
+            if rider is None:
+                continue
+            lang = texts.pick_language(rider.language, None, self.config.language)
+            reply = Reply(
+                texts.t(lang, key, ticket=report.id, **values),
+                buttons=ask_buttons if i == 0 else (),
+                photo=photo,
+            )
+            try:
+                message_id = await self.notifier.send(ChatTarget(rider.tg_user_id), reply)
+            except DeliveryError as exc:
+                log.info(
+                    "rider notice not delivered", extra={"report": report.id, "reason": exc.reason}
+                )
+                continue
+            delivered = True
+            link = CardMessage(report.id, rider.tg_user_id, None, message_id, "relay")
+            async with self.db.transaction() as conn:
+                await reports.add_card_messages(conn, report.id, [link], self.clock.now())
+        return delivered
+
+    async def _tell_staff(self, report: Report, key: str, **values: Any) -> None:
+        card = await self.cards.card_message(report.id)
+        try:
+            await self.notifier.send(
+                self.cards.target_for(report.community_id),
+                Reply(texts.t(self.lang, key, ticket=report.id, **values)),
+                reply_to=card.message_id if card else None,
+            )
+        except DeliveryError as exc:
+            log.warning(
+                "staff notice not delivered", extra={"report": report.id, "reason": exc.reason}
+            )
+
+    async def _safe_edit(self, link: CardMessage, reply: Reply) -> None:
+        try:
+            await self.notifier.edit(link.chat_id, link.message_id, reply)
+        except DeliveryError as exc:
+            log.warning("card not edited", extra={"reason": exc.reason})
+
+
+_EVENT = {
+    Action.ACCEPT: "accepted",
+    Action.RESOLVE: "resolved",
+    Action.TRANSFER: "transferred",
+    Action.REJECT: "rejected",
+}
+
+
+def _place(config: Config, community_id: str | None, lang: str) -> str:
+    community = config.community(community_id)
+    return community.name if community else config.supervisors.name
+
+
+def _say(text: str) -> Outcome:
+    return Outcome(replies=(Reply(text),))

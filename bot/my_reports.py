@@ -1,0 +1,93 @@
+"""/my: a rider's recent reports with their status, and the detail of one."""
+
+from __future__ import annotations
+
+from bot import callbacks, texts
+from bot.cards import history_line, place_name
+from bot.config import Config
+from bot.formatting import when
+from bot.messages import Button, Outcome, Reply
+from bot.riders import RiderCtx
+from storage import reports
+from storage.database import Database
+
+LIST_LIMIT = 10
+RIDER_VISIBLE = frozenset(
+    {
+        "submitted",
+        "accepted",
+        "replied",
+        "resolved",
+        "transferred",
+        "rejected",
+        "confirmed",
+        "reopened",
+        "auto_closed",
+        "joined",
+    }
+)
+
+
+class MyReports:
+    def __init__(self, *, config: Config, db: Database) -> None:
+        self.config = config
+        self.db = db
+
+    async def list(self, ctx: RiderCtx) -> Outcome:
+        async with self.db.transaction() as conn:
+            mine = await reports.for_rider(conn, ctx.rider.id, LIST_LIMIT)
+        lang = ctx.lang
+        if not mine:
+            return Outcome(replies=(Reply(texts.t(lang, "my.empty")),))
+        lines = [texts.t(lang, "my.title")]
+        buttons = []
+        for report in mine:
+            category = self.config.category(report.category)
+            lines.append(
+                texts.t(
+                    lang,
+                    "my.line",
+                    ticket=report.id,
+                    icon=category.icon if category else "",
+                    category=category.name(lang) if category else report.category,
+                    status=texts.t(lang, f"status.{report.status}"),
+                    when=when(report.created_at, self.config.timezone, lang),
+                )
+            )
+            buttons.append(Button(f"#{report.id}", callbacks.encode("r", report.id, "det")))
+        rows = tuple(tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5))
+        return Outcome(replies=(Reply("\n".join(lines), rows),))
+
+    async def detail(self, ctx: RiderCtx, report_id: int) -> Outcome:
+        lang = ctx.lang
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+            followers = await reports.follower_ids(conn, report_id) if report else []
+            history = await reports.history(conn, report_id) if report else []
+        if report is None or (report.rider_id != ctx.rider.id and ctx.rider.id not in followers):
+            return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
+        category = self.config.category(report.category)
+        tz = self.config.timezone
+        lines = [
+            texts.t(
+                lang,
+                "my.detail_title",
+                ticket=report.id,
+                icon=category.icon if category else "",
+                category=category.name(lang) if category else report.category,
+            ),
+            texts.t(lang, "card.status", status=texts.t(lang, f"status.{report.status}")),
+            texts.t(lang, "my.place", place=place_name(self.config, report.community_id, lang)),
+            texts.t(lang, "card.deadline_short", when=when(report.deadline_at, tz, lang)),
+        ]
+        if report.note:
+            lines.append(texts.t(lang, "card.note", note=report.note))
+        visible = [e for e in history if e["kind"] in RIDER_VISIBLE]
+        if visible:
+            lines.append(texts.t(lang, "card.history"))
+            # Riders see what happened, not which staff member did it.
+            lines += [
+                history_line(self.config, {**e, "data": {**e["data"], "name": None}}, lang)
+                for e in visible
+            ]
+        return Outcome(replies=(Reply("\n".join(lines)),))

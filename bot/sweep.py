@@ -1,0 +1,117 @@
+"""The deadline sweep, run periodically by the scheduler.
+
+Each report is reminded before its deadline, marked overdue at it, and escalated to the
+supervisors after it — once each (the report row remembers when). Resolved reports that
+the rider never confirmed are closed after the confirmation window.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot import texts
+from bot.casework import Casework
+from bot.lifecycle import OPEN, Status
+from bot.messages import Reply
+from bot.ports import DeliveryError
+from storage import reports
+from storage.records import Report
+
+log = logging.getLogger(__name__)
+
+
+class Sweep:
+    def __init__(self, casework: Casework) -> None:
+        self.casework = casework
+        self.config = casework.config
+        self.db = casework.db
+        self.clock = casework.clock
+        self.cards = casework.cards
+        self.notifier = casework.notifier
+        self.lang = casework.lang
+
+    async def run(self) -> dict[str, int]:
+        """One pass; returns how many reports got each treatment (for the log)."""
+        now = self.clock.now()
+        settings = self.config.casework
+        done = {"reminded": 0, "overdue": 0, "escalated": 0, "auto_closed": 0}
+        async with self.db.transaction() as conn:
+            active = await reports.with_status(
+                conn, [s.value for s in OPEN] + [Status.RESOLVED.value]
+            )
+        for report in active:
+            if report.status == Status.RESOLVED:
+                if report.resolved_at and now >= report.resolved_at + settings.confirm_window:
+                    await self.casework.auto_close(report)
+                    done["auto_closed"] += 1
+                continue
+            if (
+                report.reminded_at is None
+                and now >= report.deadline_at - settings.remind_before
+                and now < report.deadline_at
+            ):
+                await self._remind(report)
+                done["reminded"] += 1
+            if report.overdue_at is None and now >= report.deadline_at:
+                await self._mark(report, "overdue", overdue_at=now)
+                await self.cards.refresh(report.id)
+                done["overdue"] += 1
+            if report.escalated_at is None and now >= report.deadline_at + settings.escalate_after:
+                await self._escalate(report)
+                done["escalated"] += 1
+        if any(done.values()):
+            log.info("deadline sweep", extra=done)
+        return done
+
+    async def _mark(self, report: Report, kind: str, **values: object) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            await reports.set_fields(conn, report.id, **values)
+            await reports.add_event(conn, report.id, kind, "system", None, now)
+
+    async def _remind(self, report: Report) -> None:
+        card = await self.cards.card_message(report.id)
+        text = texts.t(
+            self.lang,
+            "staff.reminder",
+            ticket=report.id,
+            deadline=self.cards.format_when(report.deadline_at, self.lang),
+        )
+        try:
+            await self.notifier.send(
+                self.cards.target_for(report.community_id),
+                Reply(text),
+                reply_to=card.message_id if card else None,
+            )
+        except DeliveryError as exc:
+            log.warning(
+                "reminder not delivered", extra={"report": report.id, "reason": exc.reason}
+            )
+        await self._mark(report, "reminded", reminded_at=self.clock.now())
+
+    async def _escalate(self, report: Report) -> None:
+        """Overdue: the supervisors get the live card, with the buttons to act on it."""
+        supervisors = self.config.supervisors.chat
+        await self._mark(report, "escalated", escalated_at=self.clock.now())
+        if self.cards.target_for(report.community_id) == supervisors:
+            return  # already in the supervisors' own queue
+        community = self.config.community(report.community_id)
+        try:
+            await self.notifier.send(
+                supervisors,
+                Reply(
+                    texts.t(
+                        self.lang,
+                        "staff.escalated",
+                        ticket=report.id,
+                        community=community.name if community else "?",
+                        deadline=self.cards.format_when(report.deadline_at, self.lang),
+                    )
+                ),
+            )
+        except DeliveryError as exc:
+            log.warning(
+                "escalation not delivered", extra={"report": report.id, "reason": exc.reason}
+            )
+            return
+        await self.cards.post_copy(report.id, supervisors)

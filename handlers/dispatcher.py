@@ -1,0 +1,75 @@
+"""Dispatcher group chats: staff press card buttons, reply to cards, ask for tickets and stats."""
+
+from __future__ import annotations
+
+from telegram import Message, Update, User
+
+from bot.callbacks import decode
+from bot.casework import Staff, Where
+from bot.intake import PhotoInput
+from bot.messages import Outcome
+from bot.stats import parse_days
+from bot.texts import t
+from handlers.context import SuishouContext
+from handlers.rider import fetcher
+
+
+def _where(message: Message) -> Where:
+    topic = message.message_thread_id if message.is_topic_message else None
+    return Where(message.chat_id, topic)
+
+
+def _staff(user: User) -> Staff:
+    return Staff(user.id, user.full_name)
+
+
+async def button(update: Update, context: SuishouContext) -> None:
+    """A press on a card (or a menu on it) in a dispatcher chat."""
+    query = update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    cb = decode(query.data)
+    services = context.services
+    if cb is None or cb.scope != "r":
+        outcome = Outcome(toast=t(services.config.language, "button.stale"), alert=True)
+    else:
+        outcome = await services.casework.press(_where(query.message), _staff(query.from_user), cb)
+    await context.outbox.deliver(update, outcome)
+
+
+async def reply(update: Update, context: SuishouContext) -> None:
+    """A reply to a card, a relayed message or a prompt: relay it, or take it as the answer."""
+    message: Message = update.effective_message  # type: ignore[assignment]
+    replied = message.reply_to_message
+    # Inside a forum topic every message "replies" to the topic's first message: not a reply.
+    if replied is None or replied.message_id == message.message_thread_id:
+        return
+    photo = None
+    if message.photo:
+        largest = message.photo[-1]
+        photo = PhotoInput(
+            fetch=fetcher(largest.file_id, context), size=largest.file_size, as_file=False
+        )
+    outcome = await context.services.casework.staff_reply(
+        _where(message),
+        _staff(message.from_user),
+        replied.message_id,  # type: ignore[arg-type]
+        message.text or message.caption or "",
+        photo,
+    )
+    if outcome is not None:
+        await context.outbox.deliver(update, outcome)
+
+
+async def ticket(update: Update, context: SuishouContext) -> None:
+    message: Message = update.effective_message  # type: ignore[assignment]
+    outcome = await context.services.casework.ticket(_where(message), context.args or [])
+    await context.outbox.deliver(update, outcome)
+
+
+async def stats(update: Update, context: SuishouContext) -> None:
+    message: Message = update.effective_message  # type: ignore[assignment]
+    services = context.services
+    outcome = await services.stats.for_chat(
+        message.chat_id, services.clock.now(), parse_days(context.args or [])
+    )
+    await context.outbox.deliver(update, outcome)
