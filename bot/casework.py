@@ -197,7 +197,11 @@ class Casework:
                 fresh = await reports.get(conn, report.id)
                 assert fresh is not None
                 # Someone else got there first: explain from the state they left.
-                decide(Status(fresh.status), fresh.handler_id, actor, action)
+                try:
+                    decide(Status(fresh.status), fresh.handler_id, actor, action)
+                except Refused as exc:
+                    exc.values.setdefault("name", fresh.handler_name or "?")
+                    raise
                 raise Refused("refused.changed")
             await reports.add_event(
                 conn,

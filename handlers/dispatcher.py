@@ -40,8 +40,11 @@ async def reply(update: Update, context: SuishouContext) -> None:
     """A reply to a card, a relayed message or a prompt: relay it, or take it as the answer."""
     message: Message = update.effective_message  # type: ignore[assignment]
     replied = message.reply_to_message
+    if replied is None:
+        return
     # Inside a forum topic every message "replies" to the topic's first message: not a reply.
-    if replied is None or replied.message_id == message.message_thread_id:
+    # (Ordinary supergroups also set message_thread_id on replies; only topics have this.)
+    if message.is_topic_message and replied.message_id == message.message_thread_id:
         return
     photo = None
     if message.photo:

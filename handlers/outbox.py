@@ -53,11 +53,19 @@ class TelegramOutbox:
             raise DeliveryError(exc.message) from exc
         return message.message_id
 
-    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+    async def edit(
+        self, chat_id: int, message_id: int, reply: Reply, *, caption: bool = False
+    ) -> None:
+        """Replace a message's text (or, for a photo, its caption) and inline buttons."""
         try:
-            await self.bot.edit_message_text(
-                reply.text, chat_id, message_id, reply_markup=inline(reply.buttons)
-            )
+            if caption:
+                await self.bot.edit_message_caption(
+                    chat_id, message_id, caption=reply.text, reply_markup=inline(reply.buttons)
+                )
+            else:
+                await self.bot.edit_message_text(
+                    reply.text, chat_id, message_id, reply_markup=inline(reply.buttons)
+                )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise DeliveryError(exc.message) from exc
@@ -127,7 +135,12 @@ class TelegramOutbox:
             await query.answer(outcome.toast, show_alert=outcome.alert)
             if outcome.edit is not None and isinstance(query.message, Message):
                 try:
-                    await self.edit(query.message.chat_id, query.message.message_id, outcome.edit)
+                    await self.edit(
+                        query.message.chat_id,
+                        query.message.message_id,
+                        outcome.edit,
+                        caption=bool(query.message.photo),
+                    )
                 except DeliveryError as exc:
                     log.warning(
                         "edit failed", extra={"chat": query.message.chat_id, "reason": exc.reason}

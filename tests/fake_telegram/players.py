@@ -342,10 +342,14 @@ class Person:
                 "message_id": message["message_id"],
             }
             instance = str(-((chat_id * 2654435761 + fake.bot_id) % (1 << 62)))
+            shown = copy.deepcopy(dict(message))
+            # Bots only ever see inline keyboards on messages; reply keyboards stay client-side.
+            if "inline_keyboard" not in shown.get("reply_markup", {"inline_keyboard": []}):
+                del shown["reply_markup"]
             query = {
                 "id": query_id,
                 "from": copy.deepcopy(self.user),
-                "message": copy.deepcopy(dict(message)),
+                "message": shown,
                 "chat_instance": instance,
                 "data": data,
             }
