@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.tables import events, report_followers, reports
-from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage
+from tests.conftest import IN_DONGGUAN, IN_XIGUAN, NEAR_NANJIE, Stage
 from tests.fake_telegram import Person
 from tests.images import jpeg
 from tests.test_rider_intake import buttons, report_quickly
@@ -331,3 +331,18 @@ async def test_ticket_history_for_staff_only_where_it_belongs(stage: Stage) -> N
     west = staff_of(stage, "xiguan", "赵六")
     await stage.send(west.command("/ticket 1", chat=stage.tg.chat(stage.chats["xiguan"])))
     assert "不属于本群" in stage.tg.bot_messages(stage.chats["xiguan"])[-1]["text"]
+
+
+async def test_work_inside_a_forum_topic(stage: Stage) -> None:
+    """南街 uses a forum: prompts and answers stay in its topic; topic chatter is no reply."""
+    rider = await reported(stage, point=NEAR_NANJIE, category="🧹 环境卫生")
+    chen = staff_of(stage, "nanjie", "南街小陈")
+    topic = stage.topics["nanjie"]
+    chat = stage.tg.chat(stage.chats["nanjie"])
+    await stage.send(chen.text("大家注意今天下午开会", chat=chat, thread_id=topic))
+    assert "回复你" not in rider.last_bot_message()["text"]
+    await accept(stage, chen, community="nanjie")
+    await resolve(stage, chen, "垃圾已清运", community="nanjie")
+    prompt_and_answer = stage.chat_messages("nanjie")[-2:]
+    assert all(m["message_thread_id"] == topic for m in prompt_and_answer)
+    assert buttons(rider.last_bot_message()) == ["✅ 已解决", "❌ 未解决"]
