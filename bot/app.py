@@ -42,8 +42,8 @@ from handlers.outbox import TelegramOutbox
 
 log = logging.getLogger(__name__)
 
-RIDER_COMMANDS = ("report", "my", "cancel", "lang", "help", "start")
-STAFF_COMMANDS = ("stats", "ticket", "chatid")
+RIDER_COMMANDS = ("report", "my", "me", "cancel", "lang", "help", "start")
+STAFF_COMMANDS = ("stats", "digest", "ticket", "export", "chatid")
 DRAFT_SWEEP_INTERVAL = timedelta(minutes=1)
 
 
@@ -91,6 +91,9 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("chatid", groups.chat_id, groups_))
     app.add_handler(CommandHandler("ticket", dispatcher.ticket, groups_))
     app.add_handler(CommandHandler("stats", dispatcher.stats, groups_))
+    app.add_handler(CommandHandler("digest", dispatcher.digest, groups_))
+    # An export may take a while: it runs beside other updates instead of holding them up.
+    app.add_handler(CommandHandler("export", dispatcher.export, groups_, block=False))
     app.add_handler(CommandHandler(["report", "start", "help"], groups.private_only, groups_))
     app.add_handler(CommandHandler("start", rider.start, private))
     app.add_handler(CommandHandler("help", rider.help_, private))
@@ -98,6 +101,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", rider.cancel, private))
     app.add_handler(CommandHandler("lang", rider.lang, private))
     app.add_handler(CommandHandler("my", rider.my, private))
+    app.add_handler(CommandHandler("me", rider.me, private))
     app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), rider.photo))
     app.add_handler(MessageHandler(private & filters.LOCATION, rider.location))
     app.add_handler(MessageHandler(private & filters.CONTACT, rider.contact))
@@ -134,8 +138,30 @@ async def on_startup(app: Application) -> None:
             first=timedelta(seconds=30),
             name="deadlines:sweep",
         )
+        schedule_digest(app, services)
+    # A digest missed while the bot was down goes out now (never twice: sends are recorded).
+    await services.digests.send_due()
     log.info(
         "started", extra={"bot": app.bot.username, "communities": len(services.config.communities)}
+    )
+
+
+DIGEST_JOB = "digest:weekly"
+
+
+def schedule_digest(app: Application, services: Services) -> None:
+    """The weekly digest on the configured crontab line; one job however often start runs."""
+    assert app.job_queue is not None
+    for job in app.job_queue.get_jobs_by_name(DIGEST_JOB):
+        job.schedule_removal()
+    app.job_queue.run_custom(
+        jobs.weekly_digest,
+        job_kwargs={
+            "trigger": services.digests.trigger(),
+            "id": DIGEST_JOB,
+            "replace_existing": True,
+        },
+        name=DIGEST_JOB,
     )
 
 

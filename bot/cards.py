@@ -43,21 +43,26 @@ def rider_label(rider: Rider, lang: str) -> str:
     return label
 
 
-def place_name(config: Config, community_id: str | None, lang: str) -> str:
+def place_name(config: Config, community_id: str | None, lang: str) -> Html:
+    """Who handles it, as HTML ready to be placed into another text."""
     community = config.community(community_id)
     if community:
-        return community.name
-    return texts.t(lang, "card.no_community", supervisors=config.supervisors.name)
+        return Html(html.escape(community.name, quote=False))
+    return Html(texts.t(lang, "card.no_community", supervisors=config.supervisors.name))
 
 
-def card_text(config: Config, report: Report, view: CardView, lang: str) -> str:
+def card_text(
+    config: Config, report: Report, view: CardView, lang: str, *, history: bool = True
+) -> str:
     category = config.category(report.category)
     assert category is not None
     point = LatLon(report.lat, report.lon)
     tz = config.timezone
     status = texts.t(lang, f"status.{report.status}")
     if report.handler_name and report.status == Status.ACCEPTED:
-        status = texts.t(lang, "card.status_handler", status=status, handler=report.handler_name)
+        status = Html(
+            texts.t(lang, "card.status_handler", status=status, handler=report.handler_name)
+        )
     lines = [
         texts.t(
             lang,
@@ -104,7 +109,7 @@ def card_text(config: Config, report: Report, view: CardView, lang: str) -> str:
         label += texts.t(lang, "card.confirmations", count=view.confirmations)
     lines.append(label)
     recent = [e for e in view.history if e["kind"] in HISTORY_KINDS][-HISTORY_LINES:]
-    if recent:
+    if recent and history:
         lines.append(texts.t(lang, "card.history"))
         lines += [history_line(config, e, lang) for e in recent]
     return "\n".join(lines)
@@ -131,29 +136,25 @@ HISTORY_KINDS = frozenset(
 def history_line(config: Config, event: dict[str, Any], lang: str) -> str:
     """One line of a report's history: when, what, who, and the detail that matters."""
     data = event["data"]
-    detail = ""
+    detail = ""  # HTML
     if event["kind"] == "transferred":
-        detail = texts.t(
-            lang,
-            "event.to",
-            place=place_name(
-                config, data.get("to") if data.get("to") != SUPERVISORS else None, lang
-            ),
-        )
+        target = data.get("to") if data.get("to") != SUPERVISORS else None
+        detail = texts.t(lang, "event.to", place=place_name(config, target, lang))
     elif event["kind"] == "rejected":
         detail = texts.t(lang, f"reject.{data.get('reason', 'no_info')}")
         if data.get("duplicate_of"):
-            detail += f" #{data['duplicate_of']}"
+            detail += f" #{int(data['duplicate_of'])}"
     elif data.get("note") or data.get("text"):
-        detail = _short(data.get("note") or data.get("text") or "")
+        detail = html.escape(_short(data.get("note") or data.get("text") or ""), quote=False)
     who = data.get("name") or texts.t(lang, f"actor.{event['actor_kind']}")
+    separator = ": " if lang == "en" else "："
     return texts.t(
         lang,
         "card.history_line",
         when=when(event["at"], config.timezone, lang),
         what=texts.t(lang, f"event.{event['kind']}"),
         who=who,
-        detail=(": " if lang == "en" else "：") + detail if detail else "",
+        detail=Html(separator + detail if detail else ""),
     )
 
 

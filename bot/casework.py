@@ -28,7 +28,7 @@ from bot.config import ChatTarget, Config
 from bot.dispatch import Dispatcher
 from bot.intake import FetchError, PhotoInput
 from bot.lifecycle import REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
-from bot.messages import Button, Outcome, Reply
+from bot.messages import Button, Outcome, Reply, say
 from bot.ports import DeliveryError, Notifier
 from bot.riders import RiderCtx
 from storage import reports, riders
@@ -39,6 +39,13 @@ from storage.records import CardMessage, Report
 log = logging.getLogger(__name__)
 
 NOTE_MAX = 800  # resolution notes travel as photo captions (1024 characters at most)
+TICKET_LINES = 30  # /ticket shows the latest steps; a message holds 4096 characters
+
+
+def parse_ticket(text: str) -> int | None:
+    """A ticket number as people type it ("12", "#12"); anything else is None."""
+    number = text.strip().lstrip("#＃")
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 9 else None
 
 
 @dataclass(frozen=True)
@@ -78,10 +85,10 @@ class Casework:
 
     def role_in(self, where: Where, report: Report) -> Role:
         """Staff of the owning community's chat, or supervisors; anyone else is refused."""
-        if where.chat_id == self.config.supervisors.chat.chat_id:
-            return Role.SUPERVISOR
-        if where.chat_id == self.cards.target_for(report.community_id).chat_id:
+        if self.cards.target_for(report.community_id).covers(where.chat_id, where.topic_id):
             return Role.STAFF
+        if self.config.supervisors.chat.covers(where.chat_id, where.topic_id):
+            return Role.SUPERVISOR
         raise Refused("refused.wrong_chat")
 
     async def _load(self, report_id: int) -> Report:
@@ -352,20 +359,20 @@ class Casework:
         if prompt.action == "resolve":
             note = " ".join(text.split())[:NOTE_MAX]
             if not note:
-                return _say(texts.t(lang, "staff.note_needed"))
+                return say(texts.t(lang, "staff.note_needed"))
             stored = await self._store(photo) if photo else None
             await self.resolve(report, actor, note, stored)
             reply = texts.t(lang, "staff.resolved", ticket=report.id)
         else:
-            number = text.strip().lstrip("#＃")
-            original = await self._find(int(number)) if number.isdigit() else None
+            number = parse_ticket(text)
+            original = await self._find(number) if number else None
             if original is None or original.id == report.id:
-                return _say(texts.t(lang, "staff.bad_duplicate"))
+                return say(texts.t(lang, "staff.bad_duplicate"))
             await self.reject(report, actor, "duplicate", duplicate_of=original.id)
             reply = texts.t(lang, "staff.rejected", ticket=report.id)
         async with self.db.transaction() as conn:
             await reports.answer_prompt(conn, prompt.id, self.clock.now())
-        return _say(reply)
+        return say(reply)
 
     async def _find(self, report_id: int) -> Report | None:
         async with self.db.transaction() as conn:
@@ -384,7 +391,7 @@ class Casework:
         decide(Status(report.status), report.handler_id, actor, Action.REPLY)
         stored = await self._store(photo) if photo else None
         if not text.strip() and stored is None:
-            return _say(texts.t(self.lang, "staff.empty_reply"))
+            return say(texts.t(self.lang, "staff.empty_reply"))
         sent = await self._tell_rider(
             report,
             "notice.reply",
@@ -406,30 +413,31 @@ class Casework:
                 text=text.strip()[:NOTE_MAX],
             )
         await self.cards.refresh(report.id)
-        return _say(texts.t(self.lang, "staff.relayed" if sent else "staff.not_relayed"))
+        return say(texts.t(self.lang, "staff.relayed" if sent else "staff.not_relayed"))
 
     async def ticket(self, where: Where, args: list[str]) -> Outcome:
-        """/ticket N: the full history of a report, for its community or the supervisors."""
-        number = args[0].lstrip("#＃") if args else ""
-        if not number.isdigit():
-            return _say(texts.t(self.lang, "ticket.usage"))
-        report = await self._find(int(number))
+        """/ticket N: the history of a report, for its community or the supervisors."""
+        number = parse_ticket(args[0]) if args else None
+        if number is None:
+            return say(texts.t(self.lang, "ticket.usage"))
+        report = await self._find(number)
         try:
             if report is None:
-                raise Refused("refused.no_ticket", ticket=number)
+                raise Refused("refused.no_ticket")
             self.role_in(where, report)
         except Refused as exc:
-            return _say(texts.t(self.lang, exc.key, ticket=number))
+            return say(texts.t(self.lang, exc.key, ticket=number))
         async with self.db.transaction() as conn:
             view = await self.cards.view(conn, report)
-        lines = [
-            card_text(self.config, report, view, self.lang).split(
-                "\n" + texts.t(self.lang, "card.history")
-            )[0],
-            texts.t(self.lang, "ticket.history"),
-        ]
-        lines += [history_line(self.config, e, self.lang) for e in view.history]
-        return _say("\n".join(lines))
+        lines = [card_text(self.config, report, view, self.lang, history=False)]
+        lines.append(texts.t(self.lang, "ticket.history"))
+        shown = view.history[-TICKET_LINES:]
+        if len(view.history) > len(shown):
+            lines.append(
+                texts.t(self.lang, "ticket.earlier", count=len(view.history) - len(shown))
+            )
+        lines += [history_line(self.config, e, self.lang) for e in shown]
+        return say("\n".join(lines))
 
     # ---- the rider's side -------------------------------------------------------------
 
@@ -448,21 +456,15 @@ class Casework:
         try:
             decide(Status(report.status), report.handler_id, actor, Action.REPLY)
         except Refused as exc:
-            return _say(texts.t(ctx.lang, exc.key, ticket=report.id))
+            return say(texts.t(ctx.lang, exc.key, ticket=report.id))
         stored = await self._store(photo) if photo else None
-        card = await self.cards.card_message(report.id)
         body = texts.t(
             self.lang, "staff.rider_says", ticket=report.id, text=text.strip()[:NOTE_MAX] or "📷"
         )
-        target = self.cards.target_for(report.community_id)
-        try:
-            await self.notifier.send(
-                target,
-                Reply(body, photo=stored.path if stored else None),
-                reply_to=card.message_id if card else None,
-            )
-        except DeliveryError:
-            return _say(texts.t(ctx.lang, "notice.relay_failed"))
+        if not await self.post_to_staff(
+            report, Reply(body, photo=stored.path if stored else None)
+        ):
+            return say(texts.t(ctx.lang, "notice.relay_failed"))
         async with self.db.transaction() as conn:
             await reports.add_event(
                 conn,
@@ -473,7 +475,7 @@ class Casework:
                 self.clock.now(),
                 text=text.strip()[:NOTE_MAX],
             )
-        return _say(texts.t(ctx.lang, "notice.relayed", ticket=report.id))
+        return say(texts.t(ctx.lang, "notice.relayed", ticket=report.id))
 
     async def feedback(self, ctx: RiderCtx, report_id: int, fixed: bool) -> Outcome:
         """已解决？ Fixed closes the report; not fixed reopens it (返工) and tells the staff."""
@@ -508,7 +510,7 @@ class Casework:
         key = "notice.thanks_fixed" if fixed else "notice.thanks_reopened"
         return Outcome(edit=Reply(texts.t(ctx.lang, key, ticket=report.id)))
 
-    async def auto_close(self, report: Report) -> None:
+    async def auto_close(self, report: Report) -> bool:
         """Nobody answered 已解决？ in time: closed as fixed, and the rider is told."""
         try:
             updated = await self._step(
@@ -521,9 +523,10 @@ class Casework:
                 close_reason="auto",
             )
         except Refused:
-            return
+            return False
         hours = int(self.config.casework.confirm_window.total_seconds() // 3600)
         await self._tell_rider(updated, "notice.auto_closed", hours=hours)
+        return True
 
     # ---- messages out -----------------------------------------------------------------
 
@@ -567,17 +570,27 @@ class Casework:
         return delivered
 
     async def _tell_staff(self, report: Report, key: str, **values: Any) -> None:
+        await self.post_to_staff(
+            report, Reply(texts.t(self.lang, key, ticket=report.id, **values))
+        )
+
+    async def post_to_staff(self, report: Report, reply: Reply) -> bool:
+        """A message under the report's card; staff replying to it reach the rider."""
         card = await self.cards.card_message(report.id)
+        target = self.cards.target_for(report.community_id)
         try:
-            await self.notifier.send(
-                self.cards.target_for(report.community_id),
-                Reply(texts.t(self.lang, key, ticket=report.id, **values)),
-                reply_to=card.message_id if card else None,
+            message_id = await self.notifier.send(
+                target, reply, reply_to=card.message_id if card else None
             )
         except DeliveryError as exc:
             log.warning(
                 "staff notice not delivered", extra={"report": report.id, "reason": exc.reason}
             )
+            return False
+        link = CardMessage(report.id, target.chat_id, target.topic_id, message_id, "notice")
+        async with self.db.transaction() as conn:
+            await reports.add_card_messages(conn, report.id, [link], self.clock.now())
+        return True
 
     async def _safe_edit(self, link: CardMessage, reply: Reply) -> None:
         try:
@@ -597,7 +610,3 @@ _EVENT = {
 def _place(config: Config, community_id: str | None, lang: str) -> str:
     community = config.community(community_id)
     return community.name if community else config.supervisors.name
-
-
-def _say(text: str) -> Outcome:
-    return Outcome(replies=(Reply(text),))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import shapely
+from apscheduler.triggers.cron import CronTrigger
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from bot.geo import LatLon, gcj02_to_wgs84, valid_latlon
@@ -50,6 +52,10 @@ class ChatTarget:
 
     chat_id: int
     topic_id: int | None = None
+
+    def covers(self, chat_id: int, topic_id: int | None) -> bool:
+        """Is a message in this chat (and topic) one of ours? A whole group covers its topics."""
+        return chat_id == self.chat_id and (self.topic_id is None or topic_id == self.topic_id)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,22 @@ class CaseworkSettings:
 
 
 @dataclass(frozen=True)
+class DigestSettings:
+    """When the weekly digest goes out: a crontab line in the configured time zone."""
+
+    cron: str = "0 9 * * mon"
+    trend_weeks: int = 8
+
+
+@dataclass(frozen=True)
+class PointsRules:
+    """积分: what a rider earns for a report."""
+
+    accepted: int = 2  # a community accepted (受理) it
+    fixed_bonus: int = 3  # and it was closed as fixed
+
+
+@dataclass(frozen=True)
 class Config:
     token_env: str
     api_base_url: str
@@ -99,6 +121,8 @@ class Config:
     supervisors: Supervisors
     casework: CaseworkSettings = CaseworkSettings()
     calendar: WorkingCalendar | None = None
+    digest: DigestSettings = DigestSettings()
+    points: PointsRules = PointsRules()
     source: Path | None = None
 
     def category(self, code: str) -> Category | None:
@@ -194,6 +218,8 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
             "supervisors",
             "casework",
             "calendar",
+            "digest",
+            "points",
         },
     )
     bot = _table(r, raw, "bot")
@@ -243,6 +269,8 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
     supervisors = _supervisors(r, raw)
     casework = _casework(r, raw)
     calendar = _calendar(r, raw, tz)
+    digest = _digest(r, raw, tz)
+    points = _points(r, raw)
     _check_chats(r, communities, supervisors)
 
     if r.problems:
@@ -264,6 +292,8 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
         supervisors=supervisors,  # type: ignore[arg-type]
         casework=casework,
         calendar=calendar,
+        digest=digest,
+        points=points,
         source=source,
     )
 
@@ -359,7 +389,10 @@ def _communities(r: _Reader, raw: Mapping[str, Any], codes: set[str]) -> Iterato
         name = r.get(item, path, "name", str, required=True)
         chat = _chat(r, item, path)
         if cid is not None:
-            if cid in seen:
+            if not re.fullmatch(r"[A-Za-z0-9_]{1,24}", cid) or cid == "_sup":
+                # It travels inside button data (64 bytes at most).
+                r.problem(f"{path}.id", "use 1 to 24 ASCII letters, digits or _")
+            elif cid in seen:
                 r.problem(f"{path}.id", f"duplicate community id {cid!r}")
             seen.add(cid)
         system = r.get(item, path, "coordinates", str, "wgs84")
@@ -567,6 +600,34 @@ def _calendar(r: _Reader, raw: Mapping[str, Any], tz: ZoneInfo) -> WorkingCalend
     except (ValueError, TypeError) as exc:
         r.problem(p, str(exc))
         return WorkingCalendar(tz=tz)
+
+
+def _digest(r: _Reader, raw: Mapping[str, Any], tz: ZoneInfo) -> DigestSettings:
+    table = _table(r, raw, "digest")
+    r.unknown_keys(table, "digest", {"cron", "trend_weeks"})
+    cron = r.get(table, "digest", "cron", str, DigestSettings.cron) or DigestSettings.cron
+    weeks = r.get(table, "digest", "trend_weeks", int, DigestSettings.trend_weeks)
+    try:
+        CronTrigger.from_crontab(cron, timezone=tz)
+    except ValueError as exc:
+        r.problem("digest.cron", f"not a crontab line (minute hour day month weekday): {exc}")
+    if weeks is not None and not 1 <= weeks <= 52:
+        r.problem("digest.trend_weeks", "must be between 1 and 52")
+    return DigestSettings(cron=cron, trend_weeks=weeks or DigestSettings.trend_weeks)
+
+
+def _points(r: _Reader, raw: Mapping[str, Any]) -> PointsRules:
+    table = _table(r, raw, "points")
+    r.unknown_keys(table, "points", {"accepted", "fixed_bonus"})
+    accepted = r.get(table, "points", "accepted", int, PointsRules.accepted)
+    bonus = r.get(table, "points", "fixed_bonus", int, PointsRules.fixed_bonus)
+    for key, value in (("accepted", accepted), ("fixed_bonus", bonus)):
+        if value is not None and value < 0:
+            r.problem(f"points.{key}", "must not be negative")
+    return PointsRules(
+        accepted=PointsRules.accepted if accepted is None else accepted,
+        fixed_bonus=PointsRules.fixed_bonus if bonus is None else bonus,
+    )
 
 
 def _supervisors(r: _Reader, raw: Mapping[str, Any]) -> Supervisors | None:

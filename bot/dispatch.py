@@ -9,6 +9,7 @@ report was escalated there).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from datetime import datetime
@@ -49,6 +50,8 @@ class Dispatcher:
         self.notifier = notifier
         self.clock = clock
         self.lang = config.language  # staff chats read the county's default language
+        # Striped locks: bounded memory, and one report's refreshes never overlap.
+        self._locks = [asyncio.Lock() for _ in range(64)]
 
     async def create_report(
         self, conn: AsyncConnection, ctx: RiderCtx, draft: Draft, category: Category, route: Route
@@ -176,15 +179,28 @@ class Dispatcher:
         now = self.clock.now()
         async with self.db.transaction() as conn:
             await reports.add_card_messages(conn, report.id, posted, now)
-            if report.status in ("submitted", "dispatched"):
-                await reports.set_status(conn, report.id, "dispatched")
+            # Only a report nobody touched yet moves on: never undo a step taken meanwhile.
+            await reports.transition(
+                conn,
+                report.id,
+                expected_status="submitted",
+                expected_handler=None,
+                status="dispatched",
+            )
             if kind == "dispatched":
                 await reports.add_event(
                     conn, report.id, kind, "system", None, now, chat_id=target.chat_id, **data
                 )
 
     async def refresh(self, report_id: int) -> None:
-        """Edit every live copy of the report's card to show its current state."""
+        """Edit every live copy of the report's card to show its current state.
+
+        One refresh per report at a time: a slow edit must not land after a newer one.
+        """
+        async with self._locks[report_id % len(self._locks)]:
+            await self._refresh(report_id)
+
+    async def _refresh(self, report_id: int) -> None:
         async with self.db.transaction() as conn:
             report = await reports.get(conn, report_id)
             assert report is not None

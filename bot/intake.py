@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.duplicates import similar_open_report
 from bot.geo import LatLon, valid_latlon
-from bot.messages import AskFor, Button, Outcome, Reply
+from bot.messages import AskFor, Button, Outcome, Reply, say
 from bot.riders import RiderCtx
 from bot.routing import Route, Router
 from storage import drafts, riders
@@ -77,11 +77,11 @@ class Intake:
         """Keep one photo in the draft; album items are acknowledged together later."""
         lang = ctx.lang
         if photo.forwarded:
-            return _say(texts.t(lang, "photo.forwarded"))
+            return say(texts.t(lang, "photo.forwarded"))
         if photo.as_file and not (photo.mime_type or "").startswith("image/"):
-            return _say(texts.t(lang, "photo.not_image"))
+            return say(texts.t(lang, "photo.not_image"))
         if photo.size is not None and photo.size > self.config.max_photo_bytes:
-            return _say(
+            return say(
                 texts.t(
                     lang, "photo.too_large", limit=self.config.max_photo_bytes // (1024 * 1024)
                 )
@@ -92,19 +92,22 @@ class Intake:
                 await drafts.update_fields(
                     conn, draft.id, self.clock.now(), photos_dropped=draft.photos_dropped + 1
                 )
+                await self._keep_caption(conn, draft, photo)
                 if photo.media_group_id:
                     return Outcome()
-                return _say(texts.t(lang, "photo.limit", limit=self.config.max_photos))
+                return say(texts.t(lang, "photo.limit", limit=self.config.max_photos))
         try:
             data = await photo.fetch()
         except FetchError as exc:
             log.warning("photo download failed", extra={"reason": str(exc)})
-            return _say(texts.t(lang, "photo.fetch_failed"))
+            await self._caption_only(ctx, photo)
+            return say(texts.t(lang, "photo.fetch_failed"))
         try:
             stored = await self.photos.save(data)
         except PhotoRejected as exc:
             log.info("photo rejected", extra={"reason": exc.reason, "rider": ctx.rider.id})
-            return _say(texts.t(lang, f"photo.rejected.{exc.reason}"))
+            await self._caption_only(ctx, photo)
+            return say(texts.t(lang, f"photo.rejected.{exc.reason}"))
         now = self.clock.now()
         notice = None
         async with self.db.transaction() as conn:
@@ -124,6 +127,18 @@ class Intake:
             return Outcome()
         return Outcome(replies=(await self.prompt(ctx, draft, notice),))
 
+    async def _keep_caption(self, conn: AsyncConnection, draft: Draft, photo: PhotoInput) -> None:
+        if photo.caption and photo.caption.strip():
+            await drafts.update_fields(
+                conn, draft.id, self.clock.now(), note=_append(draft.note, photo.caption)
+            )
+
+    async def _caption_only(self, ctx: RiderCtx, photo: PhotoInput) -> None:
+        """The photo could not be kept, but the rider's words are."""
+        if photo.caption and photo.caption.strip():
+            async with self.db.transaction() as conn:
+                await self._keep_caption(conn, await self._draft(conn, ctx), photo)
+
     async def album_done(self, ctx: RiderCtx) -> Outcome:
         """After the last photo of an album: one answer for the whole album."""
         async with self.db.transaction() as conn:
@@ -134,7 +149,7 @@ class Intake:
 
     async def set_location(self, ctx: RiderCtx, point: LatLon) -> Outcome:
         if not valid_latlon(point.lat, point.lon):
-            return _say(texts.t(ctx.lang, "location.invalid"))
+            return say(texts.t(ctx.lang, "location.invalid"))
         async with self.db.transaction() as conn:
             draft = await self._draft(conn, ctx)
             draft = await drafts.update_fields(
@@ -267,10 +282,12 @@ class Intake:
                 assert fresh is not None
                 return await self._closed_draft(ctx, fresh)
             report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
-        await self.dispatcher.dispatch(report.id)
+        delivered = await self.dispatcher.dispatch(report.id)
         community = self.config.community(route.community_id)
         deadline = self.dispatcher.format_when(report.deadline_at, ctx.lang)
-        if community is not None:
+        if not delivered:
+            text = texts.t(ctx.lang, "submit.queued", ticket=report.id, deadline=deadline)
+        elif community is not None:
             text = texts.t(
                 ctx.lang,
                 "submit.done",
@@ -337,7 +354,6 @@ class Intake:
             category=category.name(lang) if category else similar.category,
             status=texts.t(lang, f"status.{similar.status}"),
             when=self.dispatcher.format_when(similar.created_at, lang),
-            note=similar.note or "—",
         )
         buttons = (
             (
@@ -421,7 +437,13 @@ class Intake:
         return texts.t(lang, "summary.route_none", supervisors=self.config.supervisors.name)
 
     async def _draft(self, conn: AsyncConnection, ctx: RiderCtx) -> Draft:
-        """The rider's open draft; the first input of a new report starts one."""
+        """The rider's open draft; the first input of a new report starts one.
+
+        Reporting ends any registration question left open, so the rider's next words are
+        their note, not their new display name.
+        """
+        if ctx.rider.awaiting in ("display_name", "phone"):
+            await riders.set_fields(conn, ctx.rider.id, awaiting=None)
         draft = await drafts.open_for(conn, ctx.rider.id)
         return draft or await drafts.create(conn, ctx.rider.id, self.clock.now())
 
@@ -458,10 +480,6 @@ def _complete(draft: Draft) -> bool:
 def _append(note: str | None, text: str) -> str:
     text = text.strip()
     return (f"{note}\n{text}" if note else text)[:NOTE_MAX]
-
-
-def _say(text: str) -> Outcome:
-    return Outcome(replies=(Reply(text),))
 
 
 def _summary_buttons(lang: str, draft_id: int) -> tuple[tuple[Button, ...], ...]:

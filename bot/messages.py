@@ -43,7 +43,7 @@ class Reply:
     buttons: Buttons = ()
     ask: AskFor | None = None
     remove_keyboard: bool = False
-    photo: Path | None = None
+    photo: Path | bytes | None = None
     force_reply: bool = False
 
 
@@ -60,6 +60,11 @@ class Outcome:
     edit: Reply | None = None
     toast: str | None = None
     alert: bool = False
+
+
+def say(text: str) -> Outcome:
+    """The simplest answer: one message back to the person."""
+    return Outcome(replies=(Reply(text),))
 
 
 @dataclass(frozen=True)

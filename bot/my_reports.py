@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from bot import callbacks, texts
 from bot.cards import history_line, place_name
 from bot.config import Config
+from bot.facts import load_credits
 from bot.formatting import when
-from bot.messages import Button, Outcome, Reply
+from bot.messages import Button, Outcome, Reply, say
+from bot.metrics import Period
+from bot.points import board
 from bot.riders import RiderCtx
 from storage import reports
 from storage.database import Database
@@ -57,6 +62,36 @@ class MyReports:
             buttons.append(Button(f"#{report.id}", callbacks.encode("r", report.id, "det")))
         rows = tuple(tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5))
         return Outcome(replies=(Reply("\n".join(lines), rows),))
+
+    async def me(self, ctx: RiderCtx, now: datetime) -> Outcome:
+        """/me: this month's reports, points and rank among riders."""
+        lang = ctx.lang
+        local = now.astimezone(self.config.timezone)
+        start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=32)).replace(day=1)
+        month = Period(start, end)
+        credits = await load_credits(self.db)
+        standings = board(credits, self.config.points, month)
+        mine = next((s for s in standings if s.rider_id == ctx.rider.id), None)
+        rules = self.config.points
+        if mine is None:
+            return say(
+                texts.t(lang, "me.nothing", accepted=rules.accepted, bonus=rules.fixed_bonus)
+            )
+        own = [c for c in credits if c.rider_id == ctx.rider.id and c.created_at in month]
+        return say(
+            texts.t(
+                lang,
+                "me.text",
+                name=ctx.rider.display_name,
+                reports=mine.reports,
+                accepted=sum(c.accepted and c.outcome != "rejected" for c in own),
+                fixed=sum(c.outcome == "fixed" for c in own),
+                points=mine.points,
+                rank=mine.rank,
+                riders=len(standings),
+            )
+        )
 
     async def detail(self, ctx: RiderCtx, report_id: int) -> Outcome:
         lang = ctx.lang

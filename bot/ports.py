@@ -26,6 +26,12 @@ class Notifier(Protocol):
         """Send a message (as a reply to `reply_to`); returns its id. Raises DeliveryError."""
         ...
 
+    async def send_document(
+        self, chat: ChatTarget, filename: str, data: bytes, caption: str
+    ) -> int:
+        """Send a file (the ledger). Raises DeliveryError."""
+        ...
+
     async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
         """Replace a message's text and buttons. Raises DeliveryError."""
         ...

@@ -12,8 +12,10 @@ from bot import texts
 from bot.casework import Casework
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.digest import Digests
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
+from bot.ledger import Ledger
 from bot.messages import Button, Outcome, Reply
 from bot.my_reports import MyReports
 from bot.ports import Notifier
@@ -48,6 +50,8 @@ class Services:
     sweep: Sweep
     my_reports: MyReports
     stats: Stats
+    digests: Digests
+    ledger: Ledger
 
     @classmethod
     def create(cls, config: Config, notifier: Notifier, clock: Clock | None = None) -> Services:
@@ -84,6 +88,8 @@ class Services:
             sweep=Sweep(casework),
             my_reports=MyReports(config=config, db=db),
             stats=Stats(config=config, db=db),
+            digests=Digests(config=config, db=db, notifier=notifier, clock=clock),
+            ledger=Ledger(config=config, db=db, notifier=notifier, clock=clock),
         )
 
     async def start(self) -> None:
@@ -107,11 +113,23 @@ class Services:
         awaiting = ctx.rider.awaiting
         if awaiting == "display_name":
             return await self.registration.set_name(ctx, text)
-        if awaiting == "phone":
-            if text.strip() == texts.t(ctx.lang, "button.skip"):
-                return await self.registration.set_phone(ctx, None)
-            return Outcome(replies=(Reply(texts.t(ctx.lang, "register.ask_phone_again")),))
+        if awaiting == "phone" and text.strip() == texts.t(ctx.lang, "button.skip"):
+            return await self.registration.set_phone(ctx, None)
+        # Anything else is the rider's note: words are never thrown away.
         return await self.intake.add_note(ctx, text, replace=awaiting == "note")
+
+    async def digest_for(self, chat_id: int) -> Outcome:
+        """/digest: the chat's own digest of the last complete week, with the chart."""
+        found = await self.digests.for_chat(chat_id)
+        if not found:
+            return Outcome(replies=(Reply(texts.t(self.config.language, "digest.none_here")),))
+        digest = found[0]
+        replies = [Reply(digest.text)]
+        if digest.chart:
+            replies.append(
+                Reply(texts.t(self.config.language, "chart.caption"), photo=digest.chart)
+            )
+        return Outcome(replies=tuple(replies))
 
     def help(self, lang: str) -> Outcome:
         cats = "\n".join(f"{c.icon} {c.name(lang)}" for c in self.config.categories)

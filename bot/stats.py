@@ -6,50 +6,19 @@ formulas are in docs/metrics.md).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from bot import texts
 from bot.config import Config
+from bot.facts import load_facts
 from bot.formatting import when
-from bot.messages import Outcome, Reply
+from bot.messages import Outcome, say
 from bot.metrics import Metrics, Period, ReportFacts, by_community, compute, last_days, percent
 from bot.metrics import ranked as rank
-from storage import reports
 from storage.database import Database
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-
-
-async def load_facts(db: Database) -> list[ReportFacts]:
-    """Every report as the metrics see it."""
-    async with db.transaction() as conn:
-        rows = await reports.all_reports(conn)
-        events = await reports.events_of_kinds(conn, ("transferred", "confirmed", "reopened"))
-    transfers: dict[int, list[datetime]] = defaultdict(list)
-    feedback: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
-    for e in events:
-        if e["kind"] == "transferred":
-            transfers[e["report_id"]].append(e["at"])
-        else:
-            feedback[e["report_id"]].append((e["at"], e["kind"] == "confirmed"))
-    return [
-        ReportFacts(
-            id=r.id,
-            community_id=r.community_id,
-            category=r.category,
-            created_at=r.created_at,
-            deadline_at=r.deadline_at,
-            closed_at=r.closed_at if r.outcome else None,
-            outcome=r.outcome,  # type: ignore[arg-type]
-            resolved_count=r.resolve_count,
-            reopened_count=r.reopen_count,
-            transfers=tuple(transfers[r.id]),
-            feedback=tuple(feedback[r.id]),
-        )
-        for r in rows
-    ]
 
 
 def parse_days(args: list[str]) -> int:
@@ -69,12 +38,12 @@ class Stats:
         period = last_days(now, days)
         facts = await load_facts(self.db)
         if chat_id == self.config.supervisors.chat.chat_id:
-            return _say(self._county(facts, period, days))
+            return say(self._county(facts, period, days))
         community = next((c for c in self.config.communities if c.chat.chat_id == chat_id), None)
         if community is None:
-            return _say(texts.t(self.lang, "stats.not_here"))
+            return say(texts.t(self.lang, "stats.not_here"))
         metrics = compute([f for f in facts if f.community_id == community.id], period)
-        return _say(self._one(community.name, metrics, period, days))
+        return say(self._one(community.name, metrics, period, days))
 
     def _header(self, name: str, period: Period, days: int) -> str:
         tz = self.config.timezone
@@ -160,7 +129,3 @@ def _hours(value: timedelta | None, lang: str) -> str:
         return "—"
     hours = value.total_seconds() / 3600
     return f"{hours:.1f} h" if lang == "en" else f"{hours:.1f}小时"
-
-
-def _say(text: str) -> Outcome:
-    return Outcome(replies=(Reply(text),))

@@ -8,6 +8,7 @@ the rider never confirmed are closed after the confirmation window.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot import texts
 from bot.casework import Casework
@@ -18,6 +19,8 @@ from storage import reports
 from storage.records import Report
 
 log = logging.getLogger(__name__)
+
+OPEN_STATES = [s.value for s in OPEN]
 
 
 class Sweep:
@@ -34,65 +37,52 @@ class Sweep:
         """One pass; returns how many reports got each treatment (for the log)."""
         now = self.clock.now()
         settings = self.config.casework
-        done = {"reminded": 0, "overdue": 0, "escalated": 0, "auto_closed": 0}
+        done = {"redispatched": 0, "reminded": 0, "overdue": 0, "escalated": 0, "auto_closed": 0}
         async with self.db.transaction() as conn:
-            active = await reports.with_status(
-                conn, [s.value for s in OPEN] + [Status.RESOLVED.value]
-            )
+            active = await reports.with_status(conn, [s.value for s in OPEN] + [Status.RESOLVED])
         for report in active:
             if report.status == Status.RESOLVED:
                 if report.resolved_at and now >= report.resolved_at + settings.confirm_window:
-                    await self.casework.auto_close(report)
-                    done["auto_closed"] += 1
+                    done["auto_closed"] += await self.casework.auto_close(report)
                 continue
-            if (
-                report.reminded_at is None
-                and now >= report.deadline_at - settings.remind_before
-                and now < report.deadline_at
-            ):
+            if report.status == Status.SUBMITTED:
+                # Its card could not be posted when it was submitted: try again.
+                done["redispatched"] += await self.cards.dispatch(report.id)
+            due_soon = report.deadline_at - settings.remind_before <= now < report.deadline_at
+            if due_soon and await self._mark(report, "reminded", now):
                 await self._remind(report)
                 done["reminded"] += 1
-            if report.overdue_at is None and now >= report.deadline_at:
-                await self._mark(report, "overdue", overdue_at=now)
+            if now >= report.deadline_at and await self._mark(report, "overdue", now):
                 await self.cards.refresh(report.id)
                 done["overdue"] += 1
-            if report.escalated_at is None and now >= report.deadline_at + settings.escalate_after:
+            late = now >= report.deadline_at + settings.escalate_after
+            if late and await self._mark(report, "escalated", now):
                 await self._escalate(report)
                 done["escalated"] += 1
         if any(done.values()):
             log.info("deadline sweep", extra=done)
         return done
 
-    async def _mark(self, report: Report, kind: str, **values: object) -> None:
-        now = self.clock.now()
+    async def _mark(self, report: Report, kind: str, now: datetime) -> bool:
+        """Record a once-only step; False if it was done already or the report moved on."""
         async with self.db.transaction() as conn:
-            await reports.set_fields(conn, report.id, **values)
+            if not await reports.mark_once(conn, report.id, f"{kind}_at", now, OPEN_STATES):
+                return False
             await reports.add_event(conn, report.id, kind, "system", None, now)
+        return True
 
     async def _remind(self, report: Report) -> None:
-        card = await self.cards.card_message(report.id)
         text = texts.t(
             self.lang,
             "staff.reminder",
             ticket=report.id,
             deadline=self.cards.format_when(report.deadline_at, self.lang),
         )
-        try:
-            await self.notifier.send(
-                self.cards.target_for(report.community_id),
-                Reply(text),
-                reply_to=card.message_id if card else None,
-            )
-        except DeliveryError as exc:
-            log.warning(
-                "reminder not delivered", extra={"report": report.id, "reason": exc.reason}
-            )
-        await self._mark(report, "reminded", reminded_at=self.clock.now())
+        await self.casework.post_to_staff(report, Reply(text))
 
     async def _escalate(self, report: Report) -> None:
         """Overdue: the supervisors get the live card, with the buttons to act on it."""
         supervisors = self.config.supervisors.chat
-        await self._mark(report, "escalated", escalated_at=self.clock.now())
         if self.cards.target_for(report.community_id) == supervisors:
             return  # already in the supervisors' own queue
         community = self.config.community(report.community_id)

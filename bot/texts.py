@@ -45,14 +45,18 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def t(lang: str, key: str, /, **values: object) -> str:
-    """The text `key` in `lang`, with values HTML-escaped and filled in."""
+def t(lang: str, key: str, /, **values: object) -> Html:
+    """The text `key` in `lang`, with values HTML-escaped and filled in.
+
+    The result is HTML, so it can itself be a value of another text without being
+    escaped twice.
+    """
     template = catalog(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)[key]
     safe = {
         k: v if isinstance(v, Html) else html.escape(str(v), quote=False)
         for k, v in values.items()
     }
-    return template.format(**safe)
+    return Html(template.format(**safe))
 
 
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:

@@ -6,6 +6,7 @@ from telegram import Message, Update, User
 
 from bot.callbacks import decode
 from bot.casework import Staff, Where
+from bot.config import ChatTarget
 from bot.intake import PhotoInput
 from bot.messages import Outcome
 from bot.stats import parse_days
@@ -20,7 +21,7 @@ def _where(message: Message) -> Where:
 
 
 def _staff(user: User) -> Staff:
-    return Staff(user.id, user.full_name)
+    return Staff(user.id, user.full_name[:64])  # the column's width
 
 
 async def button(update: Update, context: SuishouContext) -> None:
@@ -74,5 +75,21 @@ async def stats(update: Update, context: SuishouContext) -> None:
     services = context.services
     outcome = await services.stats.for_chat(
         message.chat_id, services.clock.now(), parse_days(context.args or [])
+    )
+    await context.outbox.deliver(update, outcome)
+
+
+async def digest(update: Update, context: SuishouContext) -> None:
+    """/digest: last week's digest for this chat, on demand."""
+    message: Message = update.effective_message  # type: ignore[assignment]
+    await context.outbox.deliver(update, await context.services.digest_for(message.chat_id))
+
+
+async def export(update: Update, context: SuishouContext) -> None:
+    """/export [FROM] [TO]: the ledger as an XLSX file (runs beside other updates)."""
+    message: Message = update.effective_message  # type: ignore[assignment]
+    where = _where(message)
+    outcome = await context.services.ledger.for_chat(
+        ChatTarget(where.chat_id, where.topic_id), context.args or []
     )
     await context.outbox.deliver(update, outcome)

@@ -22,7 +22,8 @@ async def on_error(update: object, context: SuishouContext) -> None:
     )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    if update.effective_chat.type != "private":
+    # In groups only a button press is answered (so it does not spin); messages stay quiet.
+    if update.effective_chat.type != "private" and update.callback_query is None:
         return
     user = update.effective_user
     lang = pick_language(

@@ -23,3 +23,8 @@ async def expire_drafts(context: SuishouContext) -> None:
 async def sweep_deadlines(context: SuishouContext) -> None:
     """Reminders, overdue marks, escalations and closing unanswered resolutions."""
     await context.services.sweep.run()
+
+
+async def weekly_digest(context: SuishouContext) -> None:
+    """The scheduled weekly digest (and the catch-up for one missed while the bot was down)."""
+    await context.services.digests.send_due()

@@ -7,9 +7,10 @@ Telegram errors become DeliveryError so the application can decide what to do.
 
 from __future__ import annotations
 
+import html
 import logging
 
-from telegram import Bot, InputMediaPhoto, Message, ReplyParameters, Update
+from telegram import Bot, InputFile, InputMediaPhoto, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.config import ChatTarget
@@ -49,6 +50,20 @@ class TelegramOutbox:
                     reply_markup=markup(reply),
                     reply_parameters=quote,
                 )
+        except TelegramError as exc:
+            raise DeliveryError(exc.message) from exc
+        return message.message_id
+
+    async def send_document(
+        self, chat: ChatTarget, filename: str, data: bytes, caption: str
+    ) -> int:
+        try:
+            message = await self.bot.send_document(
+                chat.chat_id,
+                InputFile(data, filename=filename),
+                caption=caption,
+                message_thread_id=chat.topic_id,
+            )
         except TelegramError as exc:
             raise DeliveryError(exc.message) from exc
         return message.message_id
@@ -132,7 +147,9 @@ class TelegramOutbox:
         """Answer the person who caused `update`, in the chat (and topic) they used."""
         query = update.callback_query
         if query is not None:
-            await query.answer(outcome.toast, show_alert=outcome.alert)
+            # Toasts are plain text: the texts are HTML, so undo their escaping.
+            toast = html.unescape(outcome.toast) if outcome.toast else None
+            await query.answer(toast, show_alert=outcome.alert)
             if outcome.edit is not None and isinstance(query.message, Message):
                 try:
                     await self.edit(

@@ -80,6 +80,13 @@ async def _relayed(
     return True
 
 
+async def me(update: Update, context: SuishouContext) -> None:
+    """/me: this month's reports, points and rank."""
+    ctx = await _rider(update, context)
+    services = context.services
+    await context.outbox.deliver(update, await services.my_reports.me(ctx, services.clock.now()))
+
+
 async def my(update: Update, context: SuishouContext) -> None:
     """/my: recent reports and their status."""
     ctx = await _rider(update, context)

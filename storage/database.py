@@ -7,19 +7,10 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import create_engine, migrate
-
 
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-
-    @classmethod
-    async def open(cls, url: str) -> Database:
-        """Connect and bring the schema up to date."""
-        engine = create_engine(url)
-        await migrate(engine)
-        return cls(engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

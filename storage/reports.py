@@ -160,15 +160,9 @@ async def link_for_message(
     return CardMessage(r.report_id, r.chat_id, r.thread_id, r.message_id, r.kind) if r else None
 
 
-async def report_for_message(conn: AsyncConnection, chat_id: int, message_id: int) -> int | None:
-    """Which report a chat message belongs to (staff reply to any of a card's messages)."""
-    return (
-        await conn.execute(
-            select(card_messages.c.report_id).where(
-                card_messages.c.chat_id == chat_id, card_messages.c.message_id == message_id
-            )
-        )
-    ).scalar_one_or_none()
+def _bare(row: Any) -> Report:
+    m = row._mapping
+    return Report(**{c: m[c] for c in Report.__dataclass_fields__ if c != "photos"}, photos=())
 
 
 async def _report(conn: AsyncConnection, row: Any) -> Report:
@@ -218,12 +212,27 @@ async def set_fields(conn: AsyncConnection, report_id: int, **values: Any) -> No
 
 
 async def with_status(conn: AsyncConnection, statuses: Iterable[str]) -> list[Report]:
+    """Reports in these states (without their photos: the sweep does not need them)."""
     rows = (
         await conn.execute(
             select(reports).where(reports.c.status.in_(list(statuses))).order_by(reports.c.id)
         )
     ).all()
-    return [await _report(conn, r) for r in rows]
+    return [_bare(r) for r in rows]
+
+
+async def mark_once(
+    conn: AsyncConnection, report_id: int, column: str, at: datetime, statuses: Iterable[str]
+) -> bool:
+    """Set a once-only timestamp (reminded_at, ...) if unset and the report is still in
+    one of `statuses`; False when another pass or a staff action got there first."""
+    col = reports.c[column]
+    result = await conn.execute(
+        update(reports)
+        .where(reports.c.id == report_id, col.is_(None), reports.c.status.in_(list(statuses)))
+        .values({column: at})
+    )
+    return result.rowcount == 1
 
 
 async def for_rider(conn: AsyncConnection, rider_id: int, limit: int = 10) -> list[Report]:
@@ -350,8 +359,9 @@ async def answer_prompt(conn: AsyncConnection, prompt_id: int, at: datetime) -> 
 
 
 async def all_reports(conn: AsyncConnection) -> list[Report]:
+    """Every report, without photos, in one query (for figures, digests and the ledger)."""
     rows = (await conn.execute(select(reports).order_by(reports.c.id))).all()
-    return [await _report(conn, r) for r in rows]
+    return [_bare(r) for r in rows]
 
 
 async def events_of_kinds(conn: AsyncConnection, kinds: Iterable[str]) -> list[dict[str, Any]]:

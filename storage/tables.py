@@ -212,5 +212,14 @@ staff_prompts = Table(
 )
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# A weekly digest that went out: (week, target) is unique, so a week is never sent twice.
+digests_sent = Table(
+    "digests_sent",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("week", String(8), nullable=False),  # ISO week, e.g. 2026-W47
+    Column("target", String(64), nullable=False),  # a community id, or "_sup"
+    Column("chat_id", BigInteger, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    UniqueConstraint("week", "target"),
+)

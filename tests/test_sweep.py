@@ -21,6 +21,8 @@ from tests.conftest import (
 from tests.fake_telegram import FakeTelegram
 from tests.test_casework import accept, card_of, reported, resolve, row, staff_of
 
+NOTHING = {"redispatched": 0, "reminded": 0, "overdue": 0, "escalated": 0, "auto_closed": 0}
+
 
 async def sweep(stage: Stage) -> dict[str, int]:
     return await stage.services.sweep.run()
@@ -35,7 +37,7 @@ async def test_reminder_overdue_and_escalation_happen_once_each(stage: Stage) ->
     await reported(stage)  # fire safety: due in 24 h
     chat = stage.chats["dongguan"]
     stage.clock.advance(hours=19)
-    assert await sweep(stage) == {"reminded": 0, "overdue": 0, "escalated": 0, "auto_closed": 0}
+    assert await sweep(stage) == NOTHING
     stage.clock.advance(hours=1, minutes=1)  # 3 h 59 min before the deadline
     assert (await sweep(stage))["reminded"] == 1
     reminder = stage.tg.bot_messages(chat)[-1]
@@ -51,7 +53,7 @@ async def test_reminder_overdue_and_escalation_happen_once_each(stage: Stage) ->
     assert "工单 #1（东关社区）已超过处理期限" in supervisors[0]["text"]
     copy = card_of(stage, "supervisors")
     assert copy["reply_markup"]["inline_keyboard"][0][0]["text"] == "✋ 受理"
-    assert await sweep(stage) == {"reminded": 0, "overdue": 0, "escalated": 0, "auto_closed": 0}
+    assert await sweep(stage) == NOTHING
     assert len(stage.chat_messages("supervisors")) == len(supervisors)
     assert (await kinds(stage)).count("escalated") == 1
 
@@ -108,4 +110,4 @@ async def test_closed_reports_are_left_alone(stage: Stage) -> None:
     await stage.send(staff.press(card_of(stage, "dongguan"), "⛔ 驳回"))
     await stage.send(staff.press(card_of(stage, "dongguan"), "信息不足"))
     stage.clock.advance(days=10)
-    assert await sweep(stage) == {"reminded": 0, "overdue": 0, "escalated": 0, "auto_closed": 0}
+    assert await sweep(stage) == NOTHING

@@ -23,3 +23,9 @@ def test_language_choice_order() -> None:
     assert texts.pick_language(None, "en-US", "zh") == "en"
     assert texts.pick_language(None, "ru", "zh") == "zh"
     assert texts.pick_language(None, None, "en") == "en"
+
+
+def test_a_text_inside_a_text_is_escaped_once() -> None:
+    inner = texts.t("zh", "card.status_handler", status="处理中", handler="Tom & <b>")
+    outer = texts.t("zh", "card.status", status=inner)
+    assert outer == "状态：处理中（Tom &amp; &lt;b&gt;）"

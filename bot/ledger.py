@@ -1,0 +1,250 @@
+"""The ledger (台账): one row per report with every step's time, and the figures per community.
+
+Staff already keep ledgers in spreadsheets; this produces one in the same shape. Times are
+local (the configured time zone). The file is written in a worker thread so a large export
+never holds up the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import ChatTarget, Config
+from bot.facts import load_facts
+from bot.ledger_files import Sheet, write_csv, write_xlsx
+from bot.messages import Outcome, Reply, say
+from bot.metrics import Period, by_community, percent
+from bot.ports import Notifier
+from storage import reports
+from storage.database import Database
+from storage.records import Report
+
+STEP_EVENTS = ("dispatched", "accepted", "resolved", "confirmed", "auto_closed", "rejected")
+
+
+def parse_range(args: list[str], today: date, tz: Any) -> Period:
+    """`/export [FROM [TO]]` with ISO dates, both days included; default the last 30 days."""
+    if not args:
+        first, last = today - timedelta(days=29), today
+    else:
+        first = date.fromisoformat(args[0])
+        last = date.fromisoformat(args[1]) if len(args) > 1 else today
+    if last < first:
+        raise ValueError("the end date is before the start date")
+    start = datetime.combine(first, datetime.min.time(), tz)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    return Period(start, end)
+
+
+class Ledger:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        db: Database,
+        notifier: Notifier | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.notifier = notifier
+        self.clock = clock
+        self.lang = config.language
+
+    async def for_chat(self, chat: ChatTarget, args: list[str]) -> Outcome:
+        """/export in the supervisors' chat: a progress note, then the XLSX file."""
+        lang = self.lang
+        if chat.chat_id != self.config.supervisors.chat.chat_id:
+            return say(texts.t(lang, "export.supervisors_only"))
+        assert self.notifier is not None and self.clock is not None
+        tz = self.config.timezone
+        try:
+            period = parse_range(args, self.clock.now().astimezone(tz).date(), tz)
+        except ValueError:
+            return say(texts.t(lang, "export.usage"))
+        start, end = period.start.date(), (period.end - timedelta(days=1)).date()
+        count = len(await self.rows_in(period))
+        if count == 0:
+            return say(texts.t(lang, "export.empty", start=start, end=end))
+        await self.notifier.send(
+            chat, Reply(texts.t(lang, "export.working", count=count, start=start, end=end))
+        )
+        data, count = await self.export(period)
+        await self.notifier.send_document(
+            chat,
+            f"suishou-ledger-{start}-{end}.xlsx",
+            data,
+            texts.t(lang, "export.done", start=start, end=end, count=count),
+        )
+        return Outcome()
+
+    async def rows_in(self, period: Period) -> list[Report]:
+        async with self.db.transaction() as conn:
+            return [r for r in await reports.all_reports(conn) if r.created_at in period]
+
+    async def sheets(self, period: Period) -> list[Sheet]:
+        chosen = await self.rows_in(period)
+        async with self.db.transaction() as conn:
+            steps = await reports.events_of_kinds(conn, STEP_EVENTS)
+            followers = {r.id: len(await reports.follower_ids(conn, r.id)) for r in chosen}
+        times: dict[int, dict[str, datetime]] = defaultdict(dict)
+        for e in steps:
+            # The first dispatch, the last acceptance and resolution, the closing event.
+            key = "closed" if e["kind"] in ("confirmed", "auto_closed", "rejected") else e["kind"]
+            if key == "dispatched" and key in times[e["report_id"]]:
+                continue
+            times[e["report_id"]][key] = e["at"]
+        t = lambda key: texts.t(self.lang, f"ledger.{key}")  # noqa: E731
+        headers = [
+            t(k)
+            for k in (
+                "ticket",
+                "community",
+                "category",
+                "reported",
+                "dispatched",
+                "accepted",
+                "resolved",
+                "closed",
+                "deadline",
+                "status",
+                "closure",
+                "on_time",
+                "handler",
+                "lat",
+                "lon",
+                "note",
+                "transfers",
+                "reopened",
+                "confirmations",
+            )
+        ]
+        rows = [self._row(r, times[r.id], followers[r.id]) for r in chosen]
+        return [
+            Sheet(
+                t("sheet_reports"),
+                headers,
+                rows,
+                widths=[8, 14, 10, 17, 17, 17, 17, 17, 17, 14, 14, 8, 10, 10, 11, 40, 8, 8, 8],
+            ),
+            await self._summary(period),
+        ]
+
+    def _row(self, r: Report, at: dict[str, datetime], confirmations: int) -> list[Any]:
+        lang = self.lang
+        category = self.config.category(r.category)
+        community = self.config.community(r.community_id)
+        if r.outcome:
+            closure = (
+                texts.t(lang, f"reject.{r.close_reason}")
+                if r.outcome == "rejected"
+                else texts.t(lang, f"ledger.fixed_{r.close_reason or 'confirmed'}")
+            )
+            if r.duplicate_of:
+                closure += f" #{r.duplicate_of}"
+        else:
+            closure = ""
+        closed = r.closed_at if r.outcome else None
+        on_time = (
+            (closed <= r.deadline_at)
+            if closed
+            else (False if self._now_after(r.deadline_at) else None)
+        )
+        return [
+            r.id,
+            community.name if community else self.config.supervisors.name,
+            category.name(lang) if category else r.category,
+            self._local(r.created_at),
+            self._local(at.get("dispatched")),
+            self._local(at.get("accepted")),
+            self._local(r.resolved_at),
+            self._local(at.get("closed")),
+            self._local(r.deadline_at),
+            texts.t(lang, f"status.{r.status}"),
+            closure,
+            on_time,
+            r.handler_name or "",
+            round(r.lat, 6),
+            round(r.lon, 6),
+            r.note or "",
+            r.transfer_count,
+            r.reopen_count,
+            confirmations,
+        ]
+
+    def _now_after(self, moment: datetime) -> bool:
+        return datetime.now(moment.tzinfo) > moment
+
+    def _local(self, moment: datetime | None) -> datetime | None:
+        return moment.astimezone(self.config.timezone).replace(tzinfo=None) if moment else None
+
+    async def _summary(self, period: Period) -> Sheet:
+        lang = self.lang
+        facts = await load_facts(self.db)
+        ids: list[str | None] = [c.id for c in self.config.communities] + [None]
+        per = by_community(facts, period, ids)
+        t = lambda key: texts.t(lang, f"ledger.{key}")  # noqa: E731
+        headers = [
+            t(k)
+            for k in (
+                "community",
+                "received",
+                "due",
+                "closed",
+                "fixed",
+                "rejected_n",
+                "closure_rate",
+                "on_time_rate",
+                "median_hours",
+                "reopen_rate",
+                "satisfaction",
+                "transfers",
+                "open_end",
+                "overdue_end",
+            )
+        ]
+        rows = []
+        for cid, m in per.items():
+            community = self.config.community(cid)
+            median = m.median_time_to_close
+            rows.append(
+                [
+                    community.name if community else self.config.supervisors.name,
+                    m.received,
+                    m.due,
+                    m.closed,
+                    m.closed_fixed,
+                    m.rejected,
+                    percent(m.closure_rate),
+                    percent(m.on_time_rate),
+                    round(median.total_seconds() / 3600, 1) if median else None,
+                    percent(m.reopen_rate),
+                    percent(m.satisfaction),
+                    m.transfers,
+                    m.open_at_end,
+                    m.overdue_at_end,
+                ]
+            )
+        return Sheet(t("sheet_summary"), headers, rows, widths=[16] + [10] * 13)
+
+    async def export(self, period: Period, fmt: str = "xlsx") -> tuple[bytes, int]:
+        """The ledger file for reports made in `period`, and how many rows it has."""
+        sheets = await self.sheets(period)
+        data = await asyncio.to_thread(_encode, sheets, fmt)
+        return data, len(sheets[0].rows)
+
+
+def _encode(sheets: list[Sheet], fmt: str) -> bytes:
+    if fmt == "csv":
+        text = io.StringIO()
+        write_csv(sheets[0], text)
+        return text.getvalue().encode("utf-8")
+    out = io.BytesIO()
+    write_xlsx(sheets, out)
+    return out.getvalue()
