@@ -35,6 +35,7 @@ from telegram.request import BaseRequest
 from bot import texts
 from bot.clock import Clock
 from bot.config import Config
+from bot.metrics import Period
 from bot.services import Services
 from handlers import buttons, dispatcher, errors, groups, jobs, rider
 from handlers.context import SuishouContext
@@ -200,6 +201,18 @@ async def _check_chats(app: Application, config: Config) -> None:
                 "bot is not a member of the dispatcher chat",
                 extra={"community": name, "chat": chat_id, "status": member.status},
             )
+
+
+async def send_digest(config: Config, token: str, week: Period) -> list[str]:
+    """`suishou digest` without --dry-run: send one week's digest now, then stop."""
+    app = build_application(config, token)
+    async with app:
+        services: Services = app.bot_data["services"]
+        await services.start()
+        try:
+            return await services.digests.send_week(week)
+        finally:
+            await services.stop()
 
 
 def run_polling(config: Config, token: str) -> None:

@@ -1,12 +1,18 @@
-"""The `suishou` command: run the bot, or check a configuration file."""
+"""The `suishou` command: run the bot, check a configuration, print or send the weekly
+digest, export the ledger."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from datetime import date
 from pathlib import Path
 
-from bot.config import ConfigError, load_config
+from bot.clock import SystemClock
+from bot.config import Config, ConfigError, load_config
+from storage.database import Database
+from storage.db import create_engine, migrate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,51 +23,135 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--log-level", default="INFO")
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.add_argument("config", type=Path)
+    digest = sub.add_parser("digest", help="print (--dry-run) or send a weekly digest")
+    digest.add_argument("--config", type=Path, default=Path("config.toml"))
+    digest.add_argument("--week", help="ISO week such as 2026-W47 (default: last week)")
+    digest.add_argument("--dry-run", action="store_true", help="print it, send nothing")
+    export = sub.add_parser("export", help="write the ledger to an .xlsx or .csv file")
+    export.add_argument("--config", type=Path, default=Path("config.toml"))
+    export.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+    export.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
+    export.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.config)
+    if args.command == "digest":
+        return digest_command(args.config, args.week, args.dry_run)
+    if args.command == "export":
+        return export_command(args.config, args.start, args.end, args.out)
     return run_bot(args.config, args.log_level)
 
 
-def _load(path: Path) -> tuple[object | None, list[str]]:
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        return None, exc.problems
-    problems = []
-    if config.token() is None:
+def _problems(config: Config | None, problems: list[str], *, need_token: bool) -> list[str]:
+    if config is not None and need_token and config.token() is None:
         problems.append(
             f"bot.token_env: environment variable {config.token_env} is not set "
             "(it must hold the token from @BotFather)"
         )
-    return config, problems
+    return problems
+
+
+def _load(path: Path, *, need_token: bool = True) -> tuple[Config | None, list[str]]:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return None, exc.problems
+    return config, _problems(config, [], need_token=need_token)
+
+
+def _report(problems: list[str]) -> int:
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1
 
 
 def check_config(path: Path) -> int:
     config, problems = _load(path)
-    for problem in problems:
-        print(f"problem: {problem}", file=sys.stderr)
-    if problems:
+    if problems or config is None:
+        _report(problems)
         print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
         return 1
     print(
-        f"{path}: OK — {len(config.categories)} categories, "  # type: ignore[attr-defined]
-        f"{len(config.communities)} communities"
-    )  # type: ignore[attr-defined]
+        f"{path}: OK — {len(config.categories)} categories, {len(config.communities)} communities"
+    )
     return 0
 
 
 def run_bot(path: Path, log_level: str) -> int:
-    from bot.app import run_polling  # noqa: PLC0415 - keeps check-config light
+    from bot.app import run_polling  # noqa: PLC0415 - only `run` needs Telegram
     from bot.logs import setup_logging  # noqa: PLC0415
 
     config, problems = _load(path)
-    if problems:
-        for problem in problems:
-            print(f"problem: {problem}", file=sys.stderr)
-        return 1
+    if problems or config is None:
+        return _report(problems)
     setup_logging(log_level)
-    run_polling(config, config.token())  # type: ignore[attr-defined]
+    run_polling(config, config.token() or "")
+    return 0
+
+
+async def _database(config: Config) -> Database:
+    engine = create_engine(config.database_url)
+    await migrate(engine)
+    return Database(engine)
+
+
+def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
+    config, problems = _load(path, need_token=not dry_run)
+    if problems or config is None:
+        return _report(problems)
+    from bot.digest import Digests, parse_week, previous_week  # noqa: PLC0415
+
+    try:
+        period = (
+            parse_week(week, config.timezone)
+            if week
+            else previous_week(SystemClock().now(), config.timezone)
+        )
+    except ValueError as exc:
+        return _report([f"--week: {exc}"])
+    if not dry_run:
+        from bot.app import send_digest  # noqa: PLC0415 - sending needs Telegram
+
+        sent = asyncio.run(send_digest(config, config.token() or "", period))
+        print(f"sent to {len(sent)} chat(s): {', '.join(sent) or 'none (already sent?)'}")
+        return 0
+
+    async def dry() -> str:
+        db = await _database(config)
+        try:
+            digests = Digests(config=config, db=db, notifier=None, clock=SystemClock())  # type: ignore[arg-type]
+            return await digests.plain_text(period)
+        finally:
+            await db.close()
+
+    print(asyncio.run(dry()))
+    return 0
+
+
+def export_command(path: Path, start: date, end: date, out: Path) -> int:
+    config, problems = _load(path, need_token=False)
+    if problems or config is None:
+        return _report(problems)
+    if out.suffix not in (".xlsx", ".csv"):
+        return _report(["--out: the file name must end in .xlsx or .csv"])
+    from bot.ledger import Ledger, parse_range  # noqa: PLC0415
+
+    try:
+        period = parse_range([start.isoformat(), end.isoformat()], end, config.timezone)
+    except ValueError as exc:
+        return _report([f"--from/--to: {exc}"])
+
+    async def export() -> int:
+        db = await _database(config)
+        try:
+            data, count = await Ledger(config=config, db=db).export(period, out.suffix[1:])
+        finally:
+            await db.close()
+        out.write_bytes(data)
+        return count
+
+    count = asyncio.run(export())
+    print(f"{out}: {count} report(s) from {start} to {end}")
     return 0
 
 

@@ -80,6 +80,23 @@ class Stage:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.02)
 
+    async def until(self, condition: Any, timeout: float = 5.0) -> Any:
+        """Wait for work the bot does beside the update (non-blocking handlers)."""
+
+        def check() -> Any:
+            try:
+                return condition()
+            except (IndexError, KeyError):  # nothing there yet
+                return None
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (result := check()):
+            if loop.time() > deadline:
+                raise AssertionError("the bot never got there")
+            await asyncio.sleep(0.01)
+        return result
+
     def person(self, name: str = "王师傅", language_code: str = "zh-hans") -> Person:
         return self.tg.person(name, language_code=language_code)
 
@@ -148,8 +165,8 @@ async def stop_app(app: Application) -> None:
 async def stage(tmp_path: Path, tg: FakeTelegram, clock: FakeClock) -> AsyncIterator[Stage]:
     chats, topics = make_world(tg)
     config = make_config(tmp_path, chats, topics)
-    app = await start_app(config, tg, clock)
+    stage = Stage(tg, config, await start_app(config, tg, clock), clock, chats, topics)
     try:
-        yield Stage(tg, config, app, clock, chats, topics)
+        yield stage
     finally:
-        await stop_app(app)
+        await stop_app(stage.app)  # a test may have restarted it

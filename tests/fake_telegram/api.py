@@ -237,6 +237,11 @@ class FakeTelegram(BotApiMethods):
                 }
             return stored.file_id, stored.file_unique_id
 
+    def file_path(self, file_id: str) -> str:
+        """Where a file is served, as getFile would say (for tests reading what was sent)."""
+        with self._lock:
+            return self.files.by_id[file_id].file_path
+
     def download(self, file_path: str) -> tuple[int, bytes]:
         """What GET <base_file_url><token>/<file_path> answers."""
         with self._lock:
