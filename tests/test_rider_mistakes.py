@@ -258,3 +258,42 @@ async def test_unreachable_community_chat_falls_back_to_the_supervisors(stage: S
     assert "无法送达「东关社区」的群（Forbidden: bot was kicked" in sup[0]["text"]
     assert any("工单 #1" in m.get("text", "") for m in sup)
     assert stage.chat_messages("dongguan") == []
+
+
+async def test_a_note_after_start_is_not_taken_as_a_name(stage: Stage) -> None:
+    rider = stage.person("王师傅")
+    await stage.send(rider.command("/start"))  # asks for a display name...
+    await stage.send(rider.photo(jpeg()))  # ...but the rider reports straight away
+    await stage.send(rider.text("消防通道被堵"))
+    assert "备注已记下" in rider.last_bot_message()["text"]
+    async with stage.services.db.transaction() as conn:
+        assert (await conn.execute(select(riders.c.display_name))).scalar_one() == "王师傅"
+        assert (await conn.execute(select(drafts.c.note))).scalar_one() == "消防通道被堵"
+
+
+async def test_a_caption_survives_a_refused_photo(stage: Stage) -> None:
+    rider = stage.person()
+    await stage.send(
+        rider.document(b"%PDF", file_name="x.jpg", mime_type="image/jpeg", caption="东门垃圾堆")
+    )
+    async with stage.services.db.transaction() as conn:
+        assert (await conn.execute(select(drafts.c.note))).scalar_one() == "东门垃圾堆"
+
+
+async def test_a_card_that_cannot_be_posted_anywhere_is_retried(stage: Stage) -> None:
+    rider = stage.person()
+    await stage.send(rider.photo(jpeg()))
+    await stage.send(rider.location(IN_DONGGUAN.lat, IN_DONGGUAN.lon))
+    await stage.send(rider.press(rider.last_bot_message(), "🔥 消防安全"))
+    stage.tg.fail_next(
+        "sendPhoto", 403, "Forbidden: bot was kicked from the supergroup chat", times=2
+    )
+    await stage.send(rider.press(rider.last_bot_message(), "✅ 提交"))
+    assert "社区群暂时联系不上，系统会自动重试转交" in rider.last_bot_message()["text"]
+    async with stage.services.db.transaction() as conn:
+        assert (await conn.execute(select(reports.c.status))).scalar_one() == "submitted"
+    done = await stage.services.sweep.run()
+    assert done["redispatched"] == 1
+    assert any("工单 #1 ·" in m.get("text", "") for m in stage.chat_messages("dongguan"))
+    async with stage.services.db.transaction() as conn:
+        assert (await conn.execute(select(reports.c.status))).scalar_one() == "dispatched"
