@@ -18,7 +18,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -215,6 +215,15 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
             await services.stop()
 
 
-def run_polling(config: Config, token: str) -> None:
+def run_polling(config: Config, token: str) -> int:
+    """Run until interrupted; a wrong token or an unreachable Telegram is said plainly."""
     app = build_application(config, token)
-    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    try:
+        app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    except InvalidToken:
+        log.error("Telegram rejected the bot token", extra={"token_env": config.token_env})
+        return 1
+    except NetworkError as exc:
+        log.error("cannot reach Telegram", extra={"api": config.api_base_url, "reason": str(exc)})
+        return 1
+    return 0

@@ -85,8 +85,7 @@ def run_bot(path: Path, log_level: str) -> int:
     if problems or config is None:
         return _report(problems)
     setup_logging(log_level)
-    run_polling(config, config.token() or "")
-    return 0
+    return run_polling(config, config.token() or "")
 
 
 async def _database(config: Config) -> Database:

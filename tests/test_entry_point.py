@@ -108,3 +108,24 @@ def test_suishou_run_serves_a_rider_over_long_polling(tmp_path: Path) -> None:
         assert TOKEN.split(":")[1] not in stderr  # logs never show the token
         assert '"event": "started"' in stderr
         assert (tmp_path / "data" / "suishou.db").exists()
+
+
+def test_a_wrong_token_is_said_plainly(tmp_path: Path) -> None:
+    tg = FakeTelegram(token=TOKEN)
+    chats = {name: tg.new_group(name)["id"] for name in EXAMPLE_CHATS}
+    with FakeTelegramServer(tg) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
+        wrong = "999999:AAHthisTokenWasRevokedLongAgo_abcdefgh"
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=tmp_path,
+            env={**os.environ, "SUISHOU_E2E_TOKEN": wrong},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert '"event": "Telegram rejected the bot token"' in proc.stderr
+    assert "AAHthisTokenWasRevoked" not in proc.stderr  # not even the wrong token is logged
