@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.axes import Axes
@@ -26,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+CJK_FILE_MARKS = ("cjk", "wqy", "sourcehansans", "droidsansfallback", "uming")
 CJK_FAMILIES = (
     "Noto Sans CJK SC",
     "Noto Sans CJK JP",  # Debian's .ttc exposes its first face, JP, which has hanzi too
@@ -92,8 +94,23 @@ class ChartLabels:
 def cjk_font() -> str | None:
     """The family name of an installed font that can draw Chinese, or None.
 
-    Cached for the life of the process: installing fonts-noto-cjk needs a restart.
+    matplotlib caches the system's font list the first time it runs, so a font installed
+    later (apt-get install fonts-noto-cjk) is not in that list: look on disk too. Cached for
+    the life of the process: installing a font needs a restart of the bot.
     """
+    found = _known_cjk_family()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(mark in Path(path).name.lower() for mark in CJK_FILE_MARKS):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = _known_cjk_family()
+    return found
+
+
+def _known_cjk_family() -> str | None:
     for family in CJK_FAMILIES:
         try:
             font_manager.findfont(
@@ -269,9 +286,10 @@ def _draw_trend(
     ax.set_axisbelow(True)
     xs = list(range(len(trend)))
     has_data = False
-    for color, rate in (
-        (CLOSURE_COLOR, lambda p: p.closure_rate),
-        (ON_TIME_COLOR, lambda p: p.on_time_rate),
+    # The on-time line is dashed and thinner, so it stays visible where the two coincide.
+    for color, rate, style, width in (
+        (CLOSURE_COLOR, lambda p: p.closure_rate, "-", 3.0),
+        (ON_TIME_COLOR, lambda p: p.on_time_rate, "--", 1.8),
     ):
         ys = [_percent(rate(p)) for p in trend]
         known = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
@@ -284,7 +302,8 @@ def _draw_trend(
             color=color,
             marker="o",
             markersize=4,
-            linewidth=2,
+            linewidth=width,
+            linestyle=style,
         )
         ax.annotate(
             f"{known[-1][1]:.0f}%",

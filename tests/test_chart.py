@@ -161,9 +161,11 @@ def test_cjk_font_is_none_when_font_manager_finds_nothing(
         raise ValueError("not found")
 
     monkeypatch.setattr(font_manager, "findfont", find_nothing)
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda: ["/fonts/DejaVuSans.ttf"])
 
     assert chart.cjk_font() is None
-    assert asked == list(chart.CJK_FAMILIES)
+    # Asked once from matplotlib's cached list, once more after looking on disk.
+    assert asked == list(chart.CJK_FAMILIES) * 2
     assert chart.font_families() == [chart.LATIN_FAMILY]
     assert render(communities(3), weeks(3)).startswith(PNG_SIGNATURE)
 
@@ -242,3 +244,24 @@ def test_renders_concurrently_in_worker_threads() -> None:
 
     assert errors == []
     assert len(set(results)) == 1
+
+
+def test_a_cjk_font_installed_after_matplotlib_cached_its_list_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    added: list[str] = []
+
+    def findfont(prop: font_manager.FontProperties, **kwargs: object) -> str:
+        if added and prop.get_family()[0] == "Noto Sans CJK SC":
+            return added[0]
+        raise ValueError("not found")
+
+    monkeypatch.setattr(font_manager, "findfont", findfont)
+    monkeypatch.setattr(
+        font_manager,
+        "findSystemFonts",
+        lambda: ["/usr/share/fonts/DejaVuSans.ttf", "/usr/share/fonts/NotoSansCJK-Regular.ttc"],
+    )
+    monkeypatch.setattr(font_manager.fontManager, "addfont", added.append)
+    assert chart.cjk_font() == "Noto Sans CJK SC"
+    assert added == ["/usr/share/fonts/NotoSansCJK-Regular.ttc"]
