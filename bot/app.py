@@ -141,7 +141,10 @@ async def on_startup(app: Application) -> None:
         )
         schedule_digest(app, services)
     # A digest missed while the bot was down goes out now (never twice: sends are recorded).
-    await services.digests.send_due()
+    try:
+        await services.digests.send_due()
+    except Exception:
+        log.exception("digest catch-up failed")
     log.info(
         "started", extra={"bot": app.bot.username, "communities": len(services.config.communities)}
     )
@@ -161,6 +164,9 @@ def schedule_digest(app: Application, services: Services) -> None:
             "trigger": services.digests.trigger(),
             "id": DIGEST_JOB,
             "replace_existing": True,
+            # A busy moment at 09:00:00 must not skip the week: run it within the hour.
+            "misfire_grace_time": 3600,
+            "coalesce": True,
         },
         name=DIGEST_JOB,
     )

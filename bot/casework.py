@@ -576,8 +576,12 @@ class Casework:
 
     async def post_to_staff(self, report: Report, reply: Reply) -> bool:
         """A message under the report's card; staff replying to it reach the rider."""
-        card = await self.cards.card_message(report.id)
-        target = self.cards.target_for(report.community_id)
+        card = await self.cards.card_message(report.id) or await self.cards.any_card(report.id)
+        target = (
+            ChatTarget(card.chat_id, card.thread_id)
+            if card
+            else self.cards.target_for(report.community_id)
+        )
         try:
             message_id = await self.notifier.send(
                 target, reply, reply_to=card.message_id if card else None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
+from bot.logs import redact
 from storage.database import Database
 from storage.db import create_engine, migrate
 
@@ -109,9 +110,15 @@ def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
     except ValueError as exc:
         return _report([f"--week: {exc}"])
     if not dry_run:
+        if period.end > SystemClock().now():
+            # Sending records the week as done: an unfinished week would block its real digest.
+            return _report(["--week: that week is not over yet; use --dry-run to look at it"])
         from bot.app import send_digest  # noqa: PLC0415 - sending needs Telegram
 
-        sent = asyncio.run(send_digest(config, config.token() or "", period))
+        try:
+            sent = asyncio.run(send_digest(config, config.token() or "", period))
+        except Exception as exc:
+            return _report([f"could not send: {type(exc).__name__}: {redact(str(exc))}"])
         print(f"sent to {len(sent)} chat(s): {', '.join(sent) or 'none (already sent?)'}")
         return 0
 

@@ -608,12 +608,27 @@ def _digest(r: _Reader, raw: Mapping[str, Any], tz: ZoneInfo) -> DigestSettings:
     cron = r.get(table, "digest", "cron", str, DigestSettings.cron) or DigestSettings.cron
     weeks = r.get(table, "digest", "trend_weeks", int, DigestSettings.trend_weeks)
     try:
-        CronTrigger.from_crontab(cron, timezone=tz)
+        cron_trigger(cron, tz)
     except ValueError as exc:
         r.problem("digest.cron", f"not a crontab line (minute hour day month weekday): {exc}")
     if weeks is not None and not 1 <= weeks <= 52:
         r.problem("digest.trend_weeks", "must be between 1 and 52")
     return DigestSettings(cron=cron, trend_weeks=weeks or DigestSettings.trend_weeks)
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_trigger(line: str, tz: ZoneInfo) -> CronTrigger:
+    """A crontab line read the way cron reads it.
+
+    APScheduler numbers weekdays from Monday = 0, cron from Sunday = 0, so "0 9 * * 1" would
+    fire on Tuesday: weekday numbers are turned into names first (steps such as */2 stay).
+    """
+    fields = line.split()
+    if len(fields) == 5:
+        fields[4] = re.sub(r"(?<![/\d])\d+", lambda m: _WEEKDAYS[int(m.group()) % 7], fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
 
 
 def _points(r: _Reader, raw: Mapping[str, Any]) -> PointsRules:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import texts
 from bot.chart import ChartLabels, CommunityBar, TrendPoint, render_digest_chart
 from bot.clock import Clock
-from bot.config import ChatTarget, Config
+from bot.config import ChatTarget, Config, cron_trigger
 from bot.facts import load_credits, load_facts, rider_names
 from bot.formatting import when
 from bot.messages import Reply
@@ -82,19 +82,28 @@ class Digests:
     # ---- when -------------------------------------------------------------------------
 
     def trigger(self) -> CronTrigger:
-        return CronTrigger.from_crontab(self.config.digest.cron, timezone=self.tz)
+        return cron_trigger(self.config.digest.cron, self.tz)
 
     def last_fire_time(self, now: datetime) -> datetime | None:
-        """The latest scheduled moment at or before `now` (within the last eight days)."""
+        """The latest scheduled moment at or before `now` (within the last eight days).
+
+        Looks back an hour, then a day, then eight days, so a frequent crontab line needs
+        few steps and a weekly one is still found.
+        """
         trigger = self.trigger()
-        last = None
-        moment = trigger.get_next_fire_time(None, now - timedelta(days=8))
-        for _ in range(MAX_FIRE_STEPS):
-            if moment is None or moment > now:
-                break
-            last = moment
-            moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
-        return last
+        for window in (timedelta(hours=1), timedelta(days=1), timedelta(days=8)):
+            last = None
+            moment = trigger.get_next_fire_time(None, now - window)
+            for _ in range(MAX_FIRE_STEPS):
+                if moment is None or moment > now:
+                    break
+                last = moment
+                moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+            else:
+                continue  # too many moments in this window to walk: it cannot be the last
+            if last is not None:
+                return last
+        return None
 
     async def send_due(self) -> list[str]:
         """Send the digest of the week the latest scheduled moment reports on, if not yet sent."""
@@ -212,7 +221,8 @@ class Digests:
                 on_time=percent(total.on_time_rate),
             )
         )
-        overdue = [f for f in facts if f.id in set(_open_ids(facts, week.end, overdue=True))]
+        late = set(_open_ids(facts, week.end, overdue=True))
+        overdue = [f for f in facts if f.id in late]
         if overdue:
             items = texts.t(lang, "digest.list_sep").join(
                 f"#{f.id}（{self._name(f.community_id)}）"
@@ -221,7 +231,9 @@ class Digests:
                 for f in overdue
             )
             lines.append(texts.t(lang, "digest.county_overdue", count=len(overdue), items=items))
-        standings = board(await load_credits(self.db), self.config.points, week)[:BOARD_SIZE]
+        standings = [
+            s for s in board(await load_credits(self.db), self.config.points, week) if s.points > 0
+        ][:BOARD_SIZE]
         if standings:
             names = await rider_names(self.db, [s.rider_id for s in standings])
             lines.append(texts.t(lang, "digest.board_title"))
@@ -293,6 +305,9 @@ class Digests:
                     )
                 ).scalars()
             )
+        targets = {c.id for c in self.config.communities} | {SUPERVISORS}
+        if targets <= done:
+            return []  # nothing to do: do not even build it
         sent = []
         for digest in await self.build(week):
             if digest.target in done:
@@ -304,17 +319,21 @@ class Digests:
         return sent
 
     async def _deliver(self, digest: Digest) -> bool:
+        """The text is the digest; the chart is a bonus that never causes a second send."""
         try:
             await self.notifier.send(digest.chat, Reply(digest.text))
-            if digest.chart:
-                await self.notifier.send(
-                    digest.chat, Reply(texts.t(self.lang, "chart.caption"), photo=digest.chart)
-                )
         except DeliveryError as exc:
             log.warning(
                 "digest not delivered", extra={"target": digest.target, "reason": exc.reason}
             )
             return False
+        if digest.chart:
+            try:
+                await self.notifier.send(
+                    digest.chat, Reply(texts.t(self.lang, "chart.caption"), photo=digest.chart)
+                )
+            except DeliveryError as exc:
+                log.warning("digest chart not delivered", extra={"reason": exc.reason})
         return True
 
     async def _record(self, label: str, digest: Digest) -> bool:
@@ -328,14 +347,16 @@ class Digests:
                         sent_at=self.clock.now(),
                     )
                 )
-        except IntegrityError:  # another replica sent it at the same moment
+        except IntegrityError:  # recorded meanwhile by another replica (which sent it too)
             return False
         return True
 
-    async def for_chat(self, chat_id: int) -> list[Digest]:
+    async def for_chat(self, chat_id: int, topic_id: int | None = None) -> list[Digest]:
         """/digest: this chat's digest of the last complete week, on demand (not recorded)."""
         week = previous_week(self.clock.now(), self.tz)
-        return [d for d in await self.build(week) if d.chat.chat_id == chat_id]
+        mine = [d for d in await self.build(week) if d.chat.covers(chat_id, topic_id)]
+        # In a group shared by topics, the most specific desk (a topic) answers.
+        return sorted(mine, key=lambda d: d.chat.topic_id is None)
 
     async def plain_text(self, week: Period) -> str:
         """Every digest of the week as terminal text (for `suishou digest --dry-run`)."""

@@ -231,5 +231,12 @@ class Dispatcher:
         cards = [c for c in links if c.kind == "card" and c.chat_id == chat_id]
         return cards[-1] if cards else None
 
+    async def any_card(self, report_id: int) -> CardMessage | None:
+        """The latest live card of a report wherever it is (e.g. the supervisors' fallback)."""
+        async with self.db.transaction() as conn:
+            links = await reports.card_messages_of(conn, report_id)
+        cards = [c for c in links if c.kind == "card"]
+        return cards[-1] if cards else None
+
     def format_when(self, dt: datetime, lang: str) -> str:
         return when(dt, self.config.timezone, lang)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,11 +20,13 @@ from bot.config import ChatTarget, Config
 from bot.facts import load_facts
 from bot.ledger_files import Sheet, write_csv, write_xlsx
 from bot.messages import Outcome, Reply, say
-from bot.metrics import Period, by_community, percent
+from bot.metrics import Period, by_community
 from bot.ports import Notifier
 from storage import reports
 from storage.database import Database
 from storage.records import Report
+
+log = logging.getLogger(__name__)
 
 STEP_EVENTS = ("dispatched", "accepted", "resolved", "confirmed", "auto_closed", "rejected")
 
@@ -60,7 +63,7 @@ class Ledger:
     async def for_chat(self, chat: ChatTarget, args: list[str]) -> Outcome:
         """/export in the supervisors' chat: a progress note, then the XLSX file."""
         lang = self.lang
-        if chat.chat_id != self.config.supervisors.chat.chat_id:
+        if not self.config.supervisors.chat.covers(chat.chat_id, chat.topic_id):
             return say(texts.t(lang, "export.supervisors_only"))
         assert self.notifier is not None and self.clock is not None
         tz = self.config.timezone
@@ -75,24 +78,29 @@ class Ledger:
         await self.notifier.send(
             chat, Reply(texts.t(lang, "export.working", count=count, start=start, end=end))
         )
-        data, count = await self.export(period)
-        await self.notifier.send_document(
-            chat,
-            f"suishou-ledger-{start}-{end}.xlsx",
-            data,
-            texts.t(lang, "export.done", start=start, end=end, count=count),
-        )
+        try:
+            data, count = await self.export(period)
+            await self.notifier.send_document(
+                chat,
+                f"suishou-ledger-{start}-{end}.xlsx",
+                data,
+                texts.t(lang, "export.done", start=start, end=end, count=count),
+            )
+        except Exception:
+            log.exception("export failed")
+            return say(texts.t(lang, "export.failed"))
         return Outcome()
 
     async def rows_in(self, period: Period) -> list[Report]:
         async with self.db.transaction() as conn:
-            return [r for r in await reports.all_reports(conn) if r.created_at in period]
+            return await reports.created_between(conn, period.start, period.end)
 
     async def sheets(self, period: Period) -> list[Sheet]:
         chosen = await self.rows_in(period)
+        ids = [r.id for r in chosen]
         async with self.db.transaction() as conn:
-            steps = await reports.events_of_kinds(conn, STEP_EVENTS)
-            followers = {r.id: len(await reports.follower_ids(conn, r.id)) for r in chosen}
+            steps = await reports.events_of_kinds(conn, STEP_EVENTS, report_ids=ids)
+            followers = await reports.follower_counts(conn, ids)
         times: dict[int, dict[str, datetime]] = defaultdict(dict)
         for e in steps:
             # The first dispatch, the last acceptance and resolution, the closing event.
@@ -112,6 +120,7 @@ class Ledger:
                 "accepted",
                 "resolved",
                 "closed",
+                "confirmed_at",
                 "deadline",
                 "status",
                 "closure",
@@ -125,13 +134,13 @@ class Ledger:
                 "confirmations",
             )
         ]
-        rows = [self._row(r, times[r.id], followers[r.id]) for r in chosen]
+        rows = [self._row(r, times[r.id], followers.get(r.id, 0)) for r in chosen]
         return [
             Sheet(
                 t("sheet_reports"),
                 headers,
                 rows,
-                widths=[8, 14, 10, 17, 17, 17, 17, 17, 17, 14, 14, 8, 10, 10, 11, 40, 8, 8, 8],
+                widths=[8, 14, 10, 17, 17, 17, 17, 17, 17, 17, 14, 14, 8, 10, 10, 11, 40, 8, 8, 8],
             ),
             await self._summary(period),
         ]
@@ -164,6 +173,9 @@ class Ledger:
             self._local(at.get("dispatched")),
             self._local(at.get("accepted")),
             self._local(r.resolved_at),
+            # The closure moment of the figures (a fix: when it was resolved), then when
+            # the rider confirmed it (or it closed by itself, or was rejected).
+            self._local(closed),
             self._local(at.get("closed")),
             self._local(r.deadline_at),
             texts.t(lang, f"status.{r.status}"),
@@ -179,7 +191,8 @@ class Ledger:
         ]
 
     def _now_after(self, moment: datetime) -> bool:
-        return datetime.now(moment.tzinfo) > moment
+        now = self.clock.now() if self.clock else datetime.now(moment.tzinfo)
+        return now > moment
 
     def _local(self, moment: datetime | None) -> datetime | None:
         return moment.astimezone(self.config.timezone).replace(tzinfo=None) if moment else None
@@ -196,7 +209,7 @@ class Ledger:
                 "community",
                 "received",
                 "due",
-                "closed",
+                "closed_n",
                 "fixed",
                 "rejected_n",
                 "closure_rate",
@@ -221,11 +234,11 @@ class Ledger:
                     m.closed,
                     m.closed_fixed,
                     m.rejected,
-                    percent(m.closure_rate),
-                    percent(m.on_time_rate),
+                    _pct(m.closure_rate),
+                    _pct(m.on_time_rate),
                     round(median.total_seconds() / 3600, 1) if median else None,
-                    percent(m.reopen_rate),
-                    percent(m.satisfaction),
+                    _pct(m.reopen_rate),
+                    _pct(m.satisfaction),
                     m.transfers,
                     m.open_at_end,
                     m.overdue_at_end,
@@ -238,6 +251,11 @@ class Ledger:
         sheets = await self.sheets(period)
         data = await asyncio.to_thread(_encode, sheets, fmt)
         return data, len(sheets[0].rows)
+
+
+def _pct(rate: float | None) -> float | None:
+    """Rates as numbers (percent, one decimal), so the spreadsheet can compute with them."""
+    return None if rate is None else round(rate * 100, 1)
 
 
 def _encode(sheets: list[Sheet], fmt: str) -> bytes:

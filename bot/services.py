@@ -118,9 +118,9 @@ class Services:
         # Anything else is the rider's note: words are never thrown away.
         return await self.intake.add_note(ctx, text, replace=awaiting == "note")
 
-    async def digest_for(self, chat_id: int) -> Outcome:
+    async def digest_for(self, chat_id: int, topic_id: int | None = None) -> Outcome:
         """/digest: the chat's own digest of the last complete week, with the chart."""
-        found = await self.digests.for_chat(chat_id)
+        found = await self.digests.for_chat(chat_id, topic_id)
         if not found:
             return Outcome(replies=(Reply(texts.t(self.config.language, "digest.none_here")),))
         digest = found[0]

@@ -8,7 +8,7 @@ the rider never confirmed are closed after the confirmation window.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import texts
 from bot.casework import Casework
@@ -21,6 +21,7 @@ from storage.records import Report
 log = logging.getLogger(__name__)
 
 OPEN_STATES = [s.value for s in OPEN]
+REDISPATCH_AFTER = timedelta(minutes=2)
 
 
 class Sweep:
@@ -45,8 +46,9 @@ class Sweep:
                 if report.resolved_at and now >= report.resolved_at + settings.confirm_window:
                     done["auto_closed"] += await self.casework.auto_close(report)
                 continue
-            if report.status == Status.SUBMITTED:
-                # Its card could not be posted when it was submitted: try again.
+            if report.status == Status.SUBMITTED and now - report.created_at >= REDISPATCH_AFTER:
+                # Its card could not be posted when it was submitted: try again (not while
+                # the submit that created it may still be posting it).
                 done["redispatched"] += await self.cards.dispatch(report.id)
             due_soon = report.deadline_at - settings.remind_before <= now < report.deadline_at
             if due_soon and await self._mark(report, "reminded", now):

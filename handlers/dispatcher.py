@@ -82,7 +82,9 @@ async def stats(update: Update, context: SuishouContext) -> None:
 async def digest(update: Update, context: SuishouContext) -> None:
     """/digest: last week's digest for this chat, on demand."""
     message: Message = update.effective_message  # type: ignore[assignment]
-    await context.outbox.deliver(update, await context.services.digest_for(message.chat_id))
+    where = _where(message)
+    outcome = await context.services.digest_for(where.chat_id, where.topic_id)
+    await context.outbox.deliver(update, outcome)
 
 
 async def export(update: Update, context: SuishouContext) -> None:

@@ -9,6 +9,7 @@ The history (local time, Asia/Shanghai):
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,11 +92,8 @@ async def test_weekly_digest_content_and_never_twice(stage: Stage) -> None:
     assert text[2] == "2. 东关社区：办结率 50.0%（1/2）· 按期 50.0% · 收到 2"
     assert "合计：收到 3（上周 1）· 应结案 3 · 已办结 2 · 办结率 66.7%" in county[-2]["text"]
     assert "⚠️ 超期未办结 1 件：#4（东关社区）" in county[-2]["text"]
-    assert text[-3:] == [
-        "🏅 本周最活跃骑手：",
-        "1. 骑手甲 · 5 分（2 件）",
-        "2. 骑手乙 · 0 分（1 件）",
-    ]
+    # Riders with no points this week are not on the board.
+    assert text[-2:] == ["🏅 本周最活跃骑手：", "1. 骑手甲 · 5 分（2 件）"]
 
     chart = county[-1]
     assert chart["caption"].startswith("📈") and "photo" in chart
@@ -259,3 +257,67 @@ async def test_points_and_me(stage: Stage) -> None:
     stage.clock.current = local(2026, 12, 2, 9, 0)
     await stage.send(b.command("/me"))
     assert "本月你还没有上报" in b.last_bot_message()["text"]
+
+
+@pytest.mark.parametrize(
+    ("line", "fires"),
+    [
+        ("0 9 * * 1", local(2026, 11, 23, 9, 0)),  # cron's 1 is Monday (APScheduler's is Tuesday)
+        ("0 9 * * 0", local(2026, 11, 29, 9, 0)),  # 0 and 7 are Sunday
+        ("0 9 * * 7", local(2026, 11, 29, 9, 0)),
+        ("30 18 * * 5", local(2026, 11, 27, 18, 30)),
+        ("0 9 * * 1-5", local(2026, 11, 23, 9, 0)),
+        ("0 9 * * mon", local(2026, 11, 23, 9, 0)),
+    ],
+)
+def test_crontab_weekdays_mean_what_cron_means(line: str, fires: datetime) -> None:
+    from bot.config import cron_trigger
+
+    sunday_noon = local(2026, 11, 22, 12, 0)
+    assert cron_trigger(line, SHANGHAI).get_next_fire_time(None, sunday_noon) == fires
+
+
+async def test_a_frequent_schedule_still_reports_the_last_complete_week(stage: Stage) -> None:
+    digests = stage.services.digests
+    frequent = dataclasses.replace(stage.config.digest, cron="*/5 * * * *")
+    digests.config = dataclasses.replace(stage.config, digest=frequent)
+    now = local(2026, 11, 23, 10, 2)
+    assert digests.last_fire_time(now) == local(2026, 11, 23, 10, 0)
+
+
+async def test_unfinished_weeks_are_not_sent_from_the_terminal(
+    stage: Stage,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SUISHOU_BOT_TOKEN", "123456:AAHfakeTokenForTestsOnly_abcdefghijk")
+    path = config_file(stage, tmp_path)
+    import asyncio
+
+    code = await asyncio.to_thread(cli, ["digest", "--config", str(path), "--week", "2099-W01"])
+    assert code == 1
+    assert "that week is not over yet" in capsys.readouterr().err
+
+
+async def test_ledger_summary_has_numbers_to_compute_with(stage: Stage) -> None:
+    await seed(stage)
+    stage.clock.current = local(2026, 11, 24, 15, 0)
+    from bot.ledger import parse_range
+
+    period = parse_range(["2026-11-16", "2026-11-22"], local(2026, 11, 24).date(), SHANGHAI)
+    sheets = await stage.services.ledger.sheets(period)
+    summary = sheets[1]
+    row = dict(zip(summary.headers, summary.rows[0], strict=True))
+    assert summary.headers[3] == "已办结"
+    assert (row["社区"], row["应结案"], row["已办结"], row["办结率(%)"]) == (
+        "东关社区",
+        2,
+        1,
+        50.0,
+    )
+    reports_sheet = sheets[0]
+    first = dict(zip(reports_sheet.headers, reports_sheet.rows[0], strict=True))
+    # A fix closes when it was resolved; the rider's confirmation is recorded beside it.
+    assert first["结案时间"] == datetime(2026, 11, 16, 12, 0)
+    assert first["确认/结案登记时间"] == datetime(2026, 11, 16, 12, 0)
