@@ -110,6 +110,7 @@ def _add_handlers(app: Application) -> None:
     app.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, rider.unsupported)
     )
+    app.add_handler(MessageHandler(private & filters.COMMAND, rider.help_))  # unknown command
     app.add_handler(
         MessageHandler(
             groups_ & filters.REPLY & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND,

@@ -299,3 +299,9 @@ async def test_a_card_that_cannot_be_posted_anywhere_is_retried(stage: Stage) ->
     assert any("工单 #1 ·" in m.get("text", "") for m in stage.chat_messages("dongguan"))
     async with stage.services.db.transaction() as conn:
         assert (await conn.execute(select(reports.c.status))).scalar_one() == "dispatched"
+
+
+async def test_an_unknown_command_gets_the_help(stage: Stage) -> None:
+    rider = stage.person()
+    await stage.send(rider.command("/foo"))
+    assert "随手反馈 · 使用说明" in rider.last_bot_message()["text"]
