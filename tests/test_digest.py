@@ -150,6 +150,7 @@ async def test_digest_on_demand(stage: Stage) -> None:
     stage.clock.current = local(2026, 11, 24, 15, 0)
     boss = staff_of(stage, "supervisors", "王主任")
     await stage.send(boss.command("/digest", chat=stage.tg.chat(stage.chats["supervisors"])))
+    await stage.until(lambda: "photo" in stage.chat_messages("supervisors")[-1])
     replies = stage.chat_messages("supervisors")[-2:]
     assert "2026-W47 周报" in replies[0]["text"] and "photo" in replies[1]
     assert await sent_weeks(stage) == []  # on demand is not the scheduled send

@@ -9,7 +9,10 @@ from tests.test_casework import accept, card_of, reported, resolve, staff_of
 async def stats_in(stage: Stage, community: str, args: str = "") -> str:
     someone = staff_of(stage, community, "值班员")
     chat = stage.tg.chat(stage.chats[community])
+    before = len(stage.tg.bot_messages(stage.chats[community]))
     await stage.send(someone.command(f"/stats {args}".strip(), chat=chat))
+    # /stats runs beside other updates: wait for its answer.
+    await stage.until(lambda: len(stage.tg.bot_messages(stage.chats[community])) > before)
     return stage.tg.bot_messages(stage.chats[community])[-1]["text"]
 
 
@@ -51,4 +54,5 @@ async def test_stats_elsewhere_is_explained(stage: Stage) -> None:
     outsider = stage.person("路人")
     group = stage.tg.new_group("骑手群", members=[outsider.user])
     await stage.send(outsider.command("/stats", chat=group))
-    assert stage.tg.bot_messages(group["id"])[-1]["text"] == "本群不是任何社区的派单群。"
+    answer = await stage.until(lambda: stage.tg.bot_messages(group["id"])[-1])
+    assert answer["text"] == "本群不是任何社区的派单群。"
