@@ -300,7 +300,7 @@ class Casework:
         async with self.db.transaction() as conn:
             old_card = await self.cards.card_message(report.id, old_chat)
             await reports.set_card_kind(conn, report.id, old_chat, "moved")
-        place = _place(self.config, target_id, self.lang)
+        place = self.config.desk_name(target_id)
         if old_card:
             await self._safe_edit(
                 old_card, Reply(texts.t(self.lang, "card.moved", ticket=report.id, place=place))
@@ -398,7 +398,7 @@ class Casework:
             photo=stored.path if stored else None,
             followers=False,
             text=text.strip()[:NOTE_MAX] or "📷",
-            community=_place(self.config, report.community_id, self.lang),
+            community=self.config.desk_name(report.community_id),
         )
         now = self.clock.now()
         async with self.db.transaction() as conn:
@@ -609,8 +609,3 @@ _EVENT = {
     Action.TRANSFER: "transferred",
     Action.REJECT: "rejected",
 }
-
-
-def _place(config: Config, community_id: str | None, lang: str) -> str:
-    community = config.community(community_id)
-    return community.name if community else config.supervisors.name

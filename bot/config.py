@@ -131,6 +131,11 @@ class Config:
     def community(self, community_id: str | None) -> Community | None:
         return next((c for c in self.communities if c.id == community_id), None)
 
+    def desk_name(self, community_id: str | None) -> str:
+        """Who handles reports of this community id: the community, or the supervisors."""
+        community = self.community(community_id)
+        return community.name if community else self.supervisors.name
+
     def token(self) -> str | None:
         return os.environ.get(self.token_env) or None
 

@@ -24,7 +24,7 @@ from bot.chart import ChartLabels, CommunityBar, TrendPoint, render_digest_chart
 from bot.clock import Clock
 from bot.config import ChatTarget, Config, cron_trigger
 from bot.facts import load_credits, load_facts, rider_names
-from bot.formatting import when
+from bot.formatting import hours, when
 from bot.messages import Reply
 from bot.metrics import Period, ReportFacts, by_community, compute, percent, week_of
 from bot.metrics import ranked as rank
@@ -168,7 +168,7 @@ class Digests:
             texts.t(
                 lang,
                 "digest.times",
-                median=_hours(m.median_time_to_close, lang),
+                median=hours(m.median_time_to_close, lang),
                 reopened=reopened,
             ),
             texts.t(lang, "digest.open", open=len(open_ids), tickets=_tickets(open_ids, lang))
@@ -199,7 +199,7 @@ class Digests:
                     lang,
                     "digest.row",
                     rank=i,
-                    name=self._name(cid),
+                    name=self.config.desk_name(cid),
                     closure=percent(m.closure_rate),
                     closed=m.closed,
                     due=m.due,
@@ -225,9 +225,9 @@ class Digests:
         overdue = [f for f in facts if f.id in late]
         if overdue:
             items = texts.t(lang, "digest.list_sep").join(
-                f"#{f.id}（{self._name(f.community_id)}）"
+                f"#{f.id}（{self.config.desk_name(f.community_id)}）"
                 if lang == "zh"
-                else f"#{f.id} ({self._name(f.community_id)})"
+                else f"#{f.id} ({self.config.desk_name(f.community_id)})"
                 for f in overdue
             )
             lines.append(texts.t(lang, "digest.county_overdue", count=len(overdue), items=items))
@@ -250,10 +250,6 @@ class Digests:
             ]
         return "\n".join(lines)
 
-    def _name(self, community_id: str | None) -> str:
-        community = self.config.community(community_id)
-        return community.name if community else self.config.supervisors.name
-
     def _chart(self, facts: list[ReportFacts], label: str, week: Period) -> bytes | None:
         """The county chart; a digest without it is better than no digest."""
         lang = self.lang
@@ -261,7 +257,7 @@ class Digests:
             ids: list[str | None] = [c.id for c in self.config.communities]
             per = by_community(facts, week, ids)
             bars = [
-                CommunityBar(self._name(cid), m.closure_rate, m.on_time_rate)
+                CommunityBar(self.config.desk_name(cid), m.closure_rate, m.on_time_rate)
                 for cid, m in per.items()
             ]
             trend = []
@@ -394,13 +390,6 @@ def _points_change(now: float | None, before: float | None, lang: str) -> str:
         return texts.t(lang, "digest.no_change")
     delta = round((now - before) * 100, 1)
     return texts.t(lang, "digest.change", delta=f"{delta:+.1f}".replace(".0", ""))
-
-
-def _hours(value: timedelta | None, lang: str) -> str:
-    if value is None:
-        return "—"
-    hours = value.total_seconds() / 3600
-    return f"{hours:.1f} h" if lang == "en" else f"{hours:.1f}小时"
 
 
 def _day(moment: datetime, tz: object, lang: str) -> str:

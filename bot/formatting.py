@@ -27,3 +27,11 @@ def duration(delta: timedelta, lang: str) -> str:
 
 def coordinates(p: LatLon) -> str:
     return f"{p.lat:.5f}, {p.lon:.5f}"
+
+
+def hours(value: timedelta | None, lang: str) -> str:
+    """A duration in hours with one decimal, or a dash when there is none."""
+    if value is None:
+        return "—"
+    h = value.total_seconds() / 3600
+    return f"{h:.1f} h" if lang == "en" else f"{h:.1f}小时"

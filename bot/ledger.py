@@ -148,7 +148,6 @@ class Ledger:
     def _row(self, r: Report, at: dict[str, datetime], confirmations: int) -> list[Any]:
         lang = self.lang
         category = self.config.category(r.category)
-        community = self.config.community(r.community_id)
         if r.outcome:
             closure = (
                 texts.t(lang, f"reject.{r.close_reason}")
@@ -167,7 +166,7 @@ class Ledger:
         )
         return [
             r.id,
-            community.name if community else self.config.supervisors.name,
+            self.config.desk_name(r.community_id),
             category.name(lang) if category else r.category,
             self._local(r.created_at),
             self._local(at.get("dispatched")),
@@ -224,11 +223,10 @@ class Ledger:
         ]
         rows = []
         for cid, m in per.items():
-            community = self.config.community(cid)
             median = m.median_time_to_close
             rows.append(
                 [
-                    community.name if community else self.config.supervisors.name,
+                    self.config.desk_name(cid),
                     m.received,
                     m.due,
                     m.closed,

@@ -6,12 +6,12 @@ formulas are in docs/metrics.md).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot import texts
 from bot.config import Config
 from bot.facts import load_facts
-from bot.formatting import when
+from bot.formatting import hours, when
 from bot.messages import Outcome, say
 from bot.metrics import Metrics, Period, ReportFacts, by_community, compute, last_days, percent
 from bot.metrics import ranked as rank
@@ -78,8 +78,8 @@ class Stats:
             texts.t(
                 lang,
                 "stats.times",
-                median=_hours(m.median_time_to_close, lang),
-                p90=_hours(m.p90_time_to_close, lang),
+                median=hours(m.median_time_to_close, lang),
+                p90=hours(m.p90_time_to_close, lang),
             ),
             texts.t(
                 lang,
@@ -99,8 +99,7 @@ class Stats:
         per = by_community(facts, period, ids)
         lines = [self._header(texts.t(lang, "stats.county"), period, days)]
         for i, (cid, m) in enumerate(rank(per), 1):
-            community = self.config.community(cid)
-            name = community.name if community else self.config.supervisors.name
+            name = self.config.desk_name(cid)
             lines.append(
                 texts.t(
                     lang,
@@ -122,10 +121,3 @@ class Stats:
             )[1]
         )
         return "\n".join(lines)
-
-
-def _hours(value: timedelta | None, lang: str) -> str:
-    if value is None:
-        return "—"
-    hours = value.total_seconds() / 3600
-    return f"{hours:.1f} h" if lang == "en" else f"{hours:.1f}小时"
