@@ -92,8 +92,8 @@ class Casework:
         raise Refused("refused.wrong_chat")
 
     async def _load(self, report_id: int) -> Report:
-        async with self.db.transaction() as conn:
-            report = await reports.get(conn, report_id)
+        """The report a button names; a vanished one makes the button stale."""
+        report = await self._find(report_id)
         if report is None:
             raise Refused("refused.stale")
         return report
@@ -348,7 +348,7 @@ class Casework:
             return await self._relay_to_rider(report, actor, text, photo)
         except Refused as exc:
             refusal = self._refusal(exc, report)
-            return Outcome(replies=(Reply(refusal.toast or ""),))
+            return say(refusal.toast or "")
 
     async def _answer_prompt(
         self, prompt: Any, report: Report, actor: Actor, text: str, photo: PhotoInput | None

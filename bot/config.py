@@ -131,6 +131,11 @@ class Config:
     def community(self, community_id: str | None) -> Community | None:
         return next((c for c in self.communities if c.id == community_id), None)
 
+    def category_label(self, code: str, lang: str) -> tuple[str, str]:
+        """(icon, name) of a category code; a code no longer configured shows as itself."""
+        category = self.category(code)
+        return (category.icon, category.name(lang)) if category else ("", code)
+
     def desk_name(self, community_id: str | None) -> str:
         """Who handles reports of this community id: the community, or the supervisors."""
         community = self.community(community_id)

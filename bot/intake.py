@@ -345,13 +345,13 @@ class Intake:
 
     def _duplicate_question(self, ctx: RiderCtx, draft: Draft, similar: Report) -> Reply:
         lang = ctx.lang
-        category = self.config.category(similar.category)
+        icon, name = self.config.category_label(similar.category, lang)
         text = texts.t(
             lang,
             "duplicate.question",
             ticket=similar.id,
-            icon=category.icon if category else "",
-            category=category.name(lang) if category else similar.category,
+            icon=icon,
+            category=name,
             status=texts.t(lang, f"status.{similar.status}"),
             when=self.dispatcher.format_when(similar.created_at, lang),
         )

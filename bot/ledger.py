@@ -147,7 +147,6 @@ class Ledger:
 
     def _row(self, r: Report, at: dict[str, datetime], confirmations: int) -> list[Any]:
         lang = self.lang
-        category = self.config.category(r.category)
         if r.outcome:
             closure = (
                 texts.t(lang, f"reject.{r.close_reason}")
@@ -167,7 +166,7 @@ class Ledger:
         return [
             r.id,
             self.config.desk_name(r.community_id),
-            category.name(lang) if category else r.category,
+            self.config.category_label(r.category, lang)[1],
             self._local(r.created_at),
             self._local(at.get("dispatched")),
             self._local(at.get("accepted")),

@@ -43,18 +43,18 @@ class MyReports:
             mine = await reports.for_rider(conn, ctx.rider.id, LIST_LIMIT)
         lang = ctx.lang
         if not mine:
-            return Outcome(replies=(Reply(texts.t(lang, "my.empty")),))
+            return say(texts.t(lang, "my.empty"))
         lines = [texts.t(lang, "my.title")]
         buttons = []
         for report in mine:
-            category = self.config.category(report.category)
+            icon, name = self.config.category_label(report.category, lang)
             lines.append(
                 texts.t(
                     lang,
                     "my.line",
                     ticket=report.id,
-                    icon=category.icon if category else "",
-                    category=category.name(lang) if category else report.category,
+                    icon=icon,
+                    category=name,
                     status=texts.t(lang, f"status.{report.status}"),
                     when=when(report.created_at, self.config.timezone, lang),
                 )
@@ -101,15 +101,15 @@ class MyReports:
             history = await reports.history(conn, report_id) if report else []
         if report is None or (report.rider_id != ctx.rider.id and ctx.rider.id not in followers):
             return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
-        category = self.config.category(report.category)
+        icon, name = self.config.category_label(report.category, lang)
         tz = self.config.timezone
         lines = [
             texts.t(
                 lang,
                 "my.detail_title",
                 ticket=report.id,
-                icon=category.icon if category else "",
-                category=category.name(lang) if category else report.category,
+                icon=icon,
+                category=name,
             ),
             texts.t(lang, "card.status", status=texts.t(lang, f"status.{report.status}")),
             texts.t(lang, "my.place", place=place_name(self.config, report.community_id, lang)),
@@ -125,4 +125,4 @@ class MyReports:
                 history_line(self.config, {**e, "data": {**e["data"], "name": None}}, lang)
                 for e in visible
             ]
-        return Outcome(replies=(Reply("\n".join(lines)),))
+        return say("\n".join(lines))

@@ -10,7 +10,7 @@ from bot import callbacks, texts
 from bot.callbacks import Callback
 from bot.cards import PLATFORM_KEYS
 from bot.clock import Clock
-from bot.messages import AskFor, Button, Outcome, Reply
+from bot.messages import AskFor, Button, Outcome, Reply, say
 from bot.riders import RiderCtx
 from storage import riders
 from storage.database import Database
@@ -100,7 +100,7 @@ class Registration:
     async def set_phone(self, ctx: RiderCtx, phone: str | None, *, own: bool = True) -> Outcome:
         """Finish registration with the rider's own phone number, or without one."""
         if not own:
-            return Outcome(replies=(Reply(texts.t(ctx.lang, "register.not_own_contact")),))
+            return say(texts.t(ctx.lang, "register.not_own_contact"))
         async with self.db.transaction() as conn:
             await riders.set_fields(
                 conn, ctx.rider.id, phone=phone, awaiting=None, registered_at=self.clock.now()

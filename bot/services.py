@@ -16,7 +16,7 @@ from bot.digest import Digests
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
 from bot.ledger import Ledger
-from bot.messages import Button, Outcome, Reply
+from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
 from bot.ports import Notifier
 from bot.registration import Registration
@@ -122,7 +122,7 @@ class Services:
         """/digest: the chat's own digest of the last complete week, with the chart."""
         found = await self.digests.for_chat(chat_id, topic_id)
         if not found:
-            return Outcome(replies=(Reply(texts.t(self.config.language, "digest.none_here")),))
+            return say(texts.t(self.config.language, "digest.none_here"))
         digest = found[0]
         replies = [Reply(digest.text)]
         if digest.chart:
@@ -133,7 +133,7 @@ class Services:
 
     def help(self, lang: str) -> Outcome:
         cats = "\n".join(f"{c.icon} {c.name(lang)}" for c in self.config.categories)
-        return Outcome(replies=(Reply(texts.t(lang, "help", categories=cats)),))
+        return say(texts.t(lang, "help", categories=cats))
 
     def chat_ids(self, chat_id: int, topic_id: int | None, title: str) -> Outcome:
         """What to paste into the configuration for this group (and topic)."""

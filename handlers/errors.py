@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.messages import Outcome, Reply
+from bot.messages import Outcome, say
 from bot.texts import pick_language, t
 from handlers.context import SuishouContext
 
@@ -30,11 +30,7 @@ async def on_error(update: object, context: SuishouContext) -> None:
         None, user.language_code if user else None, context.services.config.language
     )
     text = t(lang, "error.generic")
-    outcome = (
-        Outcome(toast=text, alert=True)
-        if update.callback_query
-        else Outcome(replies=(Reply(text),))
-    )
+    outcome = Outcome(toast=text, alert=True) if update.callback_query else say(text)
     try:
         await context.outbox.deliver(update, outcome)
     except TelegramError:

@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from bot.callbacks import decode
 from bot.geo import LatLon
 from bot.intake import FetchError, PhotoInput
-from bot.messages import Outcome, Reply
+from bot.messages import Outcome, say
 from bot.riders import RiderCtx
 from bot.texts import t
 from handlers.context import SuishouContext
@@ -156,7 +156,7 @@ async def location(update: Update, context: SuishouContext) -> None:
     message: Message = update.effective_message  # type: ignore[assignment]
     ctx = await _rider(update, context)
     if message.forward_origin is not None:
-        await context.outbox.deliver(update, _say(t(ctx.lang, "location.invalid")))
+        await context.outbox.deliver(update, say(t(ctx.lang, "location.invalid")))
         return
     loc = message.location
     assert loc is not None
@@ -185,7 +185,7 @@ async def text(update: Update, context: SuishouContext) -> None:
 async def unsupported(update: Update, context: SuishouContext) -> None:
     """Stickers, voice, video...: say what we can take instead of staying silent."""
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, _say(t(ctx.lang, "input.unsupported")))
+    await context.outbox.deliver(update, say(t(ctx.lang, "input.unsupported")))
 
 
 async def button(update: Update, context: SuishouContext) -> None:
@@ -206,10 +206,6 @@ async def button(update: Update, context: SuishouContext) -> None:
     else:
         outcome = _stale(ctx.lang)
     await context.outbox.deliver(update, outcome)
-
-
-def _say(text: str) -> Outcome:
-    return Outcome(replies=(Reply(text),))
 
 
 def _stale(lang: str) -> Outcome:

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Draft
-from storage.tables import draft_photos, drafts, photos
+from storage.tables import draft_photos, drafts, photo_list, photos
 
 OPEN = "open"
 
@@ -126,17 +126,7 @@ async def clear_photos(conn: AsyncConnection, draft_id: int, now: datetime) -> N
 
 async def _draft(conn: AsyncConnection, row: Any) -> Draft:
     m = row._mapping
-    shas = (
-        (
-            await conn.execute(
-                select(draft_photos.c.photo_sha256)
-                .where(draft_photos.c.draft_id == m["id"])
-                .order_by(draft_photos.c.position)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    shas = await photo_list(conn, draft_photos, "draft_id", m["id"])
     return Draft(
         id=m["id"],
         rider_id=m["rider_id"],
@@ -146,7 +136,7 @@ async def _draft(conn: AsyncConnection, row: Any) -> Draft:
         location_source=m["location_source"],
         category=m["category"],
         note=m["note"],
-        photos=tuple(shas),
+        photos=shas,
         photos_dropped=m["photos_dropped"],
         not_duplicate=bool(m["not_duplicate"]),
         created_at=m["created_at"],

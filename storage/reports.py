@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -14,6 +15,7 @@ from storage.records import CardMessage, Report
 from storage.tables import (
     card_messages,
     events,
+    photo_list,
     report_followers,
     report_photos,
     reports,
@@ -76,12 +78,6 @@ async def get(conn: AsyncConnection, report_id: int) -> Report | None:
 async def by_draft(conn: AsyncConnection, draft_id: int) -> Report | None:
     row = (await conn.execute(select(reports).where(reports.c.draft_id == draft_id))).first()
     return await _report(conn, row) if row else None
-
-
-async def set_status(conn: AsyncConnection, report_id: int, status: str, **values: Any) -> None:
-    await conn.execute(
-        update(reports).where(reports.c.id == report_id).values(status=status, **values)
-    )
 
 
 async def add_event(
@@ -166,20 +162,9 @@ def _bare(row: Any) -> Report:
 
 
 async def _report(conn: AsyncConnection, row: Any) -> Report:
-    m = row._mapping
-    shas = (
-        (
-            await conn.execute(
-                select(report_photos.c.photo_sha256)
-                .where(report_photos.c.report_id == m["id"])
-                .order_by(report_photos.c.position)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    fields = {c: m[c] for c in Report.__dataclass_fields__ if c != "photos"}
-    return Report(**fields, photos=tuple(shas))
+    report = _bare(row)
+    photos = await photo_list(conn, report_photos, "report_id", report.id)
+    return dataclasses.replace(report, photos=photos)
 
 
 async def transition(

@@ -22,7 +22,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.types import TypeDecorator
 
@@ -223,3 +225,11 @@ digests_sent = Table(
     Column("sent_at", UtcDateTime, nullable=False),
     UniqueConstraint("week", "target"),
 )
+
+
+async def photo_list(conn: AsyncConnection, link: Table, key: str, key_id: int) -> tuple[str, ...]:
+    """The photos (sha256) linked to a draft or a report, in the order they were sent."""
+    rows = await conn.execute(
+        select(link.c.photo_sha256).where(link.c[key] == key_id).order_by(link.c.position)
+    )
+    return tuple(rows.scalars().all())
