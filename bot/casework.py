@@ -25,6 +25,7 @@ from bot.cards import (
 )
 from bot.clock import Clock
 from bot.config import ChatTarget, Config
+from bot.desks import desk_at
 from bot.dispatch import Dispatcher
 from bot.intake import FetchError, PhotoInput
 from bot.lifecycle import REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
@@ -121,7 +122,12 @@ class Casework:
         lang = self.lang
         if cb.action == "acc":
             await self._step(
-                report, actor, Action.ACCEPT, handler_id=actor.id, handler_name=actor.name
+                report,
+                actor,
+                Action.ACCEPT,
+                handler_id=actor.id,
+                handler_name=actor.name,
+                accepted_at=report.accepted_at or self.clock.now(),
             )
             await self._tell_rider(report, "notice.accepted")
             return Outcome(toast=texts.t(lang, "staff.accepted", ticket=report.id))
@@ -416,17 +422,21 @@ class Casework:
         return say(texts.t(self.lang, "staff.relayed" if sent else "staff.not_relayed"))
 
     async def ticket(self, where: Where, args: list[str]) -> Outcome:
-        """/ticket N: the history of a report, for its community or the supervisors."""
+        """/ticket N: the history of a report, for its community's desk or the county's.
+
+        A missing ticket and another desk's get the same answer, so numbers cannot be probed.
+        """
+        desk = desk_at(self.config, where.chat_id, where.topic_id)
+        if desk is None:
+            return say(texts.t(self.lang, "stats.not_here"))
         number = parse_ticket(args[0]) if args else None
         if number is None:
             return say(texts.t(self.lang, "ticket.usage"))
         report = await self._find(number)
-        try:
-            if report is None:
-                raise Refused("refused.no_ticket")
-            self.role_in(where, report)
-        except Refused as exc:
-            return say(texts.t(self.lang, exc.key, ticket=number))
+        if report is None or not (
+            desk.community is None or report.community_id == desk.community.id
+        ):
+            return say(texts.t(self.lang, "refused.no_ticket_here", ticket=number))
         async with self.db.transaction() as conn:
             view = await self.cards.view(conn, report)
         lines = [card_text(self.config, report, view, self.lang, history=False)]

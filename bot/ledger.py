@@ -10,25 +10,22 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot import texts
 from bot.clock import Clock
 from bot.config import ChatTarget, Config
-from bot.facts import load_facts
+from bot.desks import desk_at
+from bot.figures import Figures
 from bot.ledger_files import Sheet, write_csv, write_xlsx
 from bot.messages import Outcome, Reply, say
-from bot.metrics import Period, by_community
+from bot.metrics import Period
 from bot.ports import Notifier
-from storage import reports
+from storage import ledger as ledger_rows
 from storage.database import Database
-from storage.records import Report
 
 log = logging.getLogger(__name__)
-
-STEP_EVENTS = ("dispatched", "accepted", "resolved", "confirmed", "auto_closed", "rejected")
 
 
 def parse_range(args: list[str], today: date, tz: Any) -> Period:
@@ -59,11 +56,13 @@ class Ledger:
         self.notifier = notifier
         self.clock = clock
         self.lang = config.language
+        self.figures = Figures(db)
 
     async def for_chat(self, chat: ChatTarget, args: list[str]) -> Outcome:
         """/export in the supervisors' chat: a progress note, then the XLSX file."""
         lang = self.lang
-        if not self.config.supervisors.chat.covers(chat.chat_id, chat.topic_id):
+        desk = desk_at(self.config, chat.chat_id, chat.topic_id)
+        if desk is None or not desk.is_county:
             return say(texts.t(lang, "export.supervisors_only"))
         assert self.notifier is not None and self.clock is not None
         tz = self.config.timezone
@@ -72,7 +71,8 @@ class Ledger:
         except ValueError:
             return say(texts.t(lang, "export.usage"))
         start, end = period.start.date(), (period.end - timedelta(days=1)).date()
-        count = len(await self.rows_in(period))
+        async with self.db.transaction() as conn:
+            count = await ledger_rows.count_made(conn, period.start, period.end)
         if count == 0:
             return say(texts.t(lang, "export.empty", start=start, end=end))
         await self.notifier.send(
@@ -91,23 +91,9 @@ class Ledger:
             return say(texts.t(lang, "export.failed"))
         return Outcome()
 
-    async def rows_in(self, period: Period) -> list[Report]:
-        async with self.db.transaction() as conn:
-            return await reports.created_between(conn, period.start, period.end)
-
     async def sheets(self, period: Period) -> list[Sheet]:
-        chosen = await self.rows_in(period)
-        ids = [r.id for r in chosen]
         async with self.db.transaction() as conn:
-            steps = await reports.events_of_kinds(conn, STEP_EVENTS, report_ids=ids)
-            followers = await reports.follower_counts(conn, ids)
-        times: dict[int, dict[str, datetime]] = defaultdict(dict)
-        for e in steps:
-            # The first dispatch, the last acceptance and resolution, the closing event.
-            key = "closed" if e["kind"] in ("confirmed", "auto_closed", "rejected") else e["kind"]
-            if key == "dispatched" and key in times[e["report_id"]]:
-                continue
-            times[e["report_id"]][key] = e["at"]
+            found = await ledger_rows.rows_made(conn, period.start, period.end)
         t = lambda key: texts.t(self.lang, f"ledger.{key}")  # noqa: E731
         headers = [
             t(k)
@@ -134,7 +120,7 @@ class Ledger:
                 "confirmations",
             )
         ]
-        rows = [self._row(r, times[r.id], followers.get(r.id, 0)) for r in chosen]
+        rows = [self._row(r) for r in found]
         return [
             Sheet(
                 t("sheet_reports"),
@@ -145,47 +131,48 @@ class Ledger:
             await self._summary(period),
         ]
 
-    def _row(self, r: Report, at: dict[str, datetime], confirmations: int) -> list[Any]:
+    def _row(self, r: Any) -> list[Any]:
+        """One report as a ledger row (`r`: a row of storage.ledger.rows_made)."""
         lang = self.lang
-        if r.outcome:
+        if r["outcome"]:
             closure = (
-                texts.t(lang, f"reject.{r.close_reason}")
-                if r.outcome == "rejected"
-                else texts.t(lang, f"ledger.fixed_{r.close_reason or 'confirmed'}")
+                texts.t(lang, f"reject.{r['close_reason']}")
+                if r["outcome"] == "rejected"
+                else texts.t(lang, f"ledger.fixed_{r['close_reason'] or 'confirmed'}")
             )
-            if r.duplicate_of:
-                closure += f" #{r.duplicate_of}"
+            if r["duplicate_of"]:
+                closure += f" #{r['duplicate_of']}"
         else:
             closure = ""
-        closed = r.closed_at if r.outcome else None
+        closed = r["closed_at"] if r["outcome"] else None
         on_time = (
-            (closed <= r.deadline_at)
+            (closed <= r["deadline_at"])
             if closed
-            else (False if self._now_after(r.deadline_at) else None)
+            else (False if self._now_after(r["deadline_at"]) else None)
         )
         return [
-            r.id,
-            self.config.desk_name(r.community_id),
-            self.config.category_label(r.category, lang)[1],
-            self._local(r.created_at),
-            self._local(at.get("dispatched")),
-            self._local(at.get("accepted")),
-            self._local(r.resolved_at),
+            r["id"],
+            self.config.desk_name(r["community_id"]),
+            self.config.category_label(r["category"], lang)[1],
+            self._local(r["created_at"]),
+            self._local(r["dispatched_at"]),
+            self._local(r["last_accepted_at"]),
+            self._local(r["resolved_at"]),
             # The closure moment of the figures (a fix: when it was resolved), then when
             # the rider confirmed it (or it closed by itself, or was rejected).
             self._local(closed),
-            self._local(at.get("closed")),
-            self._local(r.deadline_at),
-            texts.t(lang, f"status.{r.status}"),
+            self._local(r["closing_at"]),
+            self._local(r["deadline_at"]),
+            texts.t(lang, f"status.{r['status']}"),
             closure,
             on_time,
-            r.handler_name or "",
-            round(r.lat, 6),
-            round(r.lon, 6),
-            r.note or "",
-            r.transfer_count,
-            r.reopen_count,
-            confirmations,
+            r["handler_name"] or "",
+            round(r["lat"], 6),
+            round(r["lon"], 6),
+            r["note"] or "",
+            r["transfer_count"],
+            r["reopen_count"],
+            r["confirmations"],
         ]
 
     def _now_after(self, moment: datetime) -> bool:
@@ -197,9 +184,8 @@ class Ledger:
 
     async def _summary(self, period: Period) -> Sheet:
         lang = self.lang
-        facts = await load_facts(self.db)
+        counted = await self.figures.tallies(period)
         ids: list[str | None] = [c.id for c in self.config.communities] + [None]
-        per = by_community(facts, period, ids)
         t = lambda key: texts.t(lang, f"ledger.{key}")  # noqa: E731
         headers = [
             t(k)
@@ -221,7 +207,8 @@ class Ledger:
             )
         ]
         rows = []
-        for cid, m in per.items():
+        for cid in ids:
+            m = counted.metrics(cid)
             median = m.median_time_to_close
             rows.append(
                 [
@@ -238,7 +225,7 @@ class Ledger:
                     _pct(m.satisfaction),
                     m.transfers,
                     m.open_at_end,
-                    m.overdue_at_end,
+                    m.overdue_open,
                 ]
             )
         return Sheet(t("sheet_summary"), headers, rows, widths=[16] + [10] * 13)

@@ -1,14 +1,20 @@
 """How well communities close reports: the county's 办结率 and the figures around it.
 
-Pure functions over plain dataclasses, so the numbers can be checked by hand in tests and
-computed from any storage. The exact definitions live in docs/metrics.md; keep both in step.
+The figures follow city-management practice (数字城管): a period's 应结案数 (due) is what was
+closed in it plus what is past its deadline and still open at its end, so an overdue report
+carries over into every period until it is closed, and a report closed early counts at once.
+
+Two layers: a `Tally` holds the raw counts of one period (and the closure durations), and
+`Metrics` derives the rates from it. Production tallies are counted in SQL, bounded by the
+period (storage/figures.py); `tally()` here counts the same from plain `ReportFacts` and is
+the reference that a property test holds the SQL to. docs/metrics.md gives each definition.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -52,25 +58,76 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """The raw counts of one period for one desk (or the county); every field adds up."""
+
+    received: int = 0  # created_at in the period
+    received_resolved: int = 0  # of those, resolved at least once
+    received_reopened: int = 0  # of those, reopened at least once
+    closed: int = 0  # closure moment in the period
+    closed_fixed: int = 0
+    rejected: int = 0
+    closed_on_time: int = 0  # closed in the period with closed_at <= deadline_at
+    open_at_end: int = 0  # created before the end, not closed before it
+    overdue_open: int = 0  # of those, deadline_at < end
+    feedback_count: int = 0  # rider answers given in the period
+    feedback_fixed: int = 0  # of those, "fixed"
+    transfers: int = 0  # transfer moments in the period
+    # closed_at - created_at of the period's closures, ascending (the same reports as `closed`)
+    durations: tuple[timedelta, ...] = field(default=())
+
+    def __add__(self, other: Tally) -> Tally:
+        counts = {
+            f.name: getattr(self, f.name) + getattr(other, f.name)
+            for f in fields(self)
+            if f.name != "durations"
+        }
+        return Tally(**counts, durations=tuple(sorted(self.durations + other.durations)))
+
+
+@dataclass(frozen=True)
 class Metrics:
     """The figures of one period; rates are None where their denominator is 0."""
 
-    received: int  # created_at in period
-    due: int  # 应结案数: deadline_at in period
-    closed: int  # 办结数: due reports with closed_at < period.end
+    received: int  # 上报数: created_at in period
+    due: int  # 应结案数 = closed + overdue_open
+    closed: int  # 办结数: closure moment in the period
     closed_fixed: int  # of those, outcome == "fixed"
     rejected: int  # of those, outcome == "rejected"
-    closed_on_time: int  # 按期办结数: due reports with closed_at <= deadline_at (and < end)
+    closed_on_time: int  # 按期办结数: of those, closed_at <= deadline_at
+    overdue_open: int  # 超期未结数: open at the end with deadline_at < end
     closure_rate: float | None  # 办结率 = closed / due
     on_time_rate: float | None  # 按期办结率 = closed_on_time / due
-    median_time_to_close: timedelta | None  # closed_at - created_at, closed_at in period
+    median_time_to_close: timedelta | None  # over the period's closures
     p90_time_to_close: timedelta | None  # nearest rank over the same durations
     reopen_rate: float | None  # 返工率, among reports received in the period
     satisfaction: float | None  # 满意率 = "fixed" answers / answers given in the period
     feedback_count: int  # answers given in the period
     transfers: int  # transfer moments in period
     open_at_end: int  # created before end, not closed before end
-    overdue_at_end: int  # of those, deadline_at < end
+
+    @classmethod
+    def of(cls, counts: Tally) -> Metrics:
+        durations = sorted(counts.durations)
+        due = counts.closed + counts.overdue_open
+        return cls(
+            received=counts.received,
+            due=due,
+            closed=counts.closed,
+            closed_fixed=counts.closed_fixed,
+            rejected=counts.rejected,
+            closed_on_time=counts.closed_on_time,
+            overdue_open=counts.overdue_open,
+            closure_rate=_rate(counts.closed, due),
+            on_time_rate=_rate(counts.closed_on_time, due),
+            median_time_to_close=statistics.median(durations) if durations else None,
+            p90_time_to_close=_p90(durations),
+            reopen_rate=_rate(counts.received_reopened, counts.received_resolved),
+            satisfaction=_rate(counts.feedback_fixed, counts.feedback_count),
+            feedback_count=counts.feedback_count,
+            transfers=counts.transfers,
+            open_at_end=counts.open_at_end,
+        )
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -78,63 +135,51 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def _p90(durations: Sequence[timedelta]) -> timedelta | None:
-    """Nearest rank, so the figure is always a duration that really happened."""
+    """Nearest rank over sorted durations, so the figure is a duration that really happened."""
     if not durations:
         return None
-    n = len(durations)
-    rank = -(-9 * n // 10)  # ceil(0.9 * n) in integers: no float rounding at n = 10, 20, …
-    return sorted(durations)[rank - 1]
+    rank = -(-9 * len(durations) // 10)  # ceil(0.9 * n) in integers: exact at n = 10, 20, …
+    return durations[rank - 1]
 
 
-def compute(facts: Iterable[ReportFacts], period: Period) -> Metrics:
-    """The metrics of `period` over `facts` (see docs/metrics.md for each definition)."""
+def tally(facts: Iterable[ReportFacts], period: Period) -> Tally:
+    """The reference count of `period` over `facts` (see docs/metrics.md)."""
     reports = tuple(facts)
     end = period.end
-
-    due = [r for r in reports if r.deadline_at in period]
-    closed = [r for r in due if r.closed_at is not None and r.closed_at < end]
-    on_time = [r for r in closed if r.closed_at is not None and r.closed_at <= r.deadline_at]
-
-    durations = [
-        r.closed_at - r.created_at
-        for r in reports
-        if r.closed_at is not None and r.closed_at in period
-    ]
-
+    closed = [r for r in reports if r.closed_at is not None and r.closed_at in period]
     received = [r for r in reports if r.created_at in period]
-    resolved = sum(1 for r in received if r.resolved_count > 0)
-    reopened = sum(1 for r in received if r.reopened_count > 0)
-
-    answers = [fixed for r in reports for when, fixed in r.feedback if when in period]
-
     still_open = [
         r for r in reports if r.created_at < end and (r.closed_at is None or r.closed_at >= end)
     ]
-
-    return Metrics(
+    answers = [fixed for r in reports for when, fixed in r.feedback if when in period]
+    return Tally(
         received=len(received),
-        due=len(due),
+        received_resolved=sum(1 for r in received if r.resolved_count > 0),
+        received_reopened=sum(1 for r in received if r.reopened_count > 0),
         closed=len(closed),
         closed_fixed=sum(1 for r in closed if r.outcome == "fixed"),
         rejected=sum(1 for r in closed if r.outcome == "rejected"),
-        closed_on_time=len(on_time),
-        closure_rate=_rate(len(closed), len(due)),
-        on_time_rate=_rate(len(on_time), len(due)),
-        median_time_to_close=statistics.median(durations) if durations else None,
-        p90_time_to_close=_p90(durations),
-        reopen_rate=_rate(reopened, resolved),
-        satisfaction=_rate(sum(answers), len(answers)),
-        feedback_count=len(answers),
-        transfers=sum(1 for r in reports for moment in r.transfers if moment in period),
+        closed_on_time=sum(
+            1 for r in closed if r.closed_at is not None and r.closed_at <= r.deadline_at
+        ),
         open_at_end=len(still_open),
-        overdue_at_end=sum(1 for r in still_open if r.deadline_at < end),
+        overdue_open=sum(1 for r in still_open if r.deadline_at < end),
+        feedback_count=len(answers),
+        feedback_fixed=sum(answers),
+        transfers=sum(1 for r in reports for moment in r.transfers if moment in period),
+        durations=tuple(sorted(r.closed_at - r.created_at for r in closed if r.closed_at)),
     )
+
+
+def compute(facts: Iterable[ReportFacts], period: Period) -> Metrics:
+    """The metrics of `period` over `facts`: the reference for the SQL figures."""
+    return Metrics.of(tally(facts, period))
 
 
 def by_community(
     facts: Iterable[ReportFacts], period: Period, community_ids: Sequence[str | None]
-) -> dict[str | None, Metrics]:
-    """Metrics per current owner, in the order given; None is the supervisors' queue.
+) -> dict[str | None, Tally]:
+    """Reference tallies per current owner, in the order given; None is the supervisors' queue.
 
     A transferred report counts entirely (its transfers too) under the community that owns it
     now, which is the one answerable for it. Reports of communities not listed are left out.
@@ -143,7 +188,7 @@ def by_community(
     for report in facts:
         if report.community_id in groups:
             groups[report.community_id].append(report)
-    return {cid: compute(groups[cid], period) for cid in community_ids}
+    return {cid: tally(groups[cid], period) for cid in community_ids}
 
 
 def week_of(day_or_dt: date | datetime, tz: tzinfo) -> Period:

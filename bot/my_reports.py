@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 from bot import callbacks, texts
 from bot.cards import history_line, place_name
 from bot.config import Config
-from bot.facts import load_credits
+from bot.figures import Figures
 from bot.formatting import when
 from bot.messages import Button, Outcome, Reply, say
 from bot.metrics import Period
-from bot.points import board
 from bot.riders import RiderCtx
 from storage import reports
 from storage.database import Database
@@ -37,6 +36,7 @@ class MyReports:
     def __init__(self, *, config: Config, db: Database) -> None:
         self.config = config
         self.db = db
+        self.figures = Figures(db)
 
     async def list(self, ctx: RiderCtx) -> Outcome:
         async with self.db.transaction() as conn:
@@ -70,28 +70,13 @@ class MyReports:
         start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         end = (start + timedelta(days=32)).replace(day=1)
         month = Period(start, end)
-        credits = await load_credits(self.db)
-        standings = board(credits, self.config.points, month)
-        mine = next((s for s in standings if s.rider_id == ctx.rider.id), None)
         rules = self.config.points
+        mine = await self.figures.standing(ctx.rider.id, month, rules)
         if mine is None:
             return say(
                 texts.t(lang, "me.nothing", accepted=rules.accepted, bonus=rules.fixed_bonus)
             )
-        own = [c for c in credits if c.rider_id == ctx.rider.id and c.created_at in month]
-        return say(
-            texts.t(
-                lang,
-                "me.text",
-                name=ctx.rider.display_name,
-                reports=mine.reports,
-                accepted=sum(c.accepted and c.outcome != "rejected" for c in own),
-                fixed=sum(c.outcome == "fixed" for c in own),
-                points=mine.points,
-                rank=mine.rank,
-                riders=len(standings),
-            )
-        )
+        return say(texts.t(lang, "me.text", name=ctx.rider.display_name, **mine))
 
     async def detail(self, ctx: RiderCtx, report_id: int) -> Outcome:
         lang = ctx.lang

@@ -1,7 +1,7 @@
-"""/stats: closure figures for a dispatcher chat's community, or for the whole county.
+"""/stats: closure figures for a desk: its community's, or the whole county's.
 
-Facts are read from the report rows and their events, then measured by bot.metrics (the
-formulas are in docs/metrics.md).
+The desk comes from the chat and topic the command was sent in (bot/desks.py), before any
+figure is counted; the figures are counted in SQL for the period alone (bot/figures.py).
 """
 
 from __future__ import annotations
@@ -10,40 +10,52 @@ from datetime import datetime
 
 from bot import texts
 from bot.config import Config
-from bot.facts import load_facts
+from bot.desks import Desk, desk_at
+from bot.figures import Figures
 from bot.formatting import hours, when
 from bot.messages import Outcome, say
-from bot.metrics import Metrics, Period, ReportFacts, by_community, compute, last_days, percent
+from bot.metrics import Metrics, Period, last_days, percent
 from bot.metrics import ranked as rank
 from storage.database import Database
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+MAX_DIGITS = 3
 
 
-def parse_days(args: list[str]) -> int:
-    if args and args[0].isdigit():
-        return max(1, min(MAX_DAYS, int(args[0])))
-    return DEFAULT_DAYS
+def parse_days(args: list[str]) -> int | None:
+    """`/stats [days]`: ASCII digits only, clamped to a year; None when it is not a number."""
+    if not args:
+        return DEFAULT_DAYS
+    word = args[0]
+    if not (word.isascii() and word.isdigit() and len(word) <= MAX_DIGITS):
+        return None
+    return max(1, min(MAX_DAYS, int(word)))
 
 
 class Stats:
     def __init__(self, *, config: Config, db: Database) -> None:
         self.config = config
-        self.db = db
+        self.figures = Figures(db)
         self.lang = config.language
 
-    async def for_chat(self, chat_id: int, now: datetime, days: int) -> Outcome:
-        """The community of this chat, or every community in the supervisors' chat."""
-        period = last_days(now, days)
-        facts = await load_facts(self.db)
-        if chat_id == self.config.supervisors.chat.chat_id:
-            return say(self._county(facts, period, days))
-        community = next((c for c in self.config.communities if c.chat.chat_id == chat_id), None)
-        if community is None:
+    async def for_chat(
+        self, chat_id: int, topic_id: int | None, now: datetime, args: list[str]
+    ) -> Outcome:
+        """The desk of this chat (and topic): its community, or the county for supervisors."""
+        desk = desk_at(self.config, chat_id, topic_id)
+        if desk is None:
             return say(texts.t(self.lang, "stats.not_here"))
-        metrics = compute([f for f in facts if f.community_id == community.id], period)
-        return say(self._one(community.name, metrics, period, days))
+        days = parse_days(args)
+        if days is None:
+            return say(texts.t(self.lang, "stats.usage", max=MAX_DAYS))
+        return say(await self.text(desk, last_days(now, days), days))
+
+    async def text(self, desk: Desk, period: Period, days: int) -> str:
+        if not desk.is_county:
+            metrics = await self.figures.metrics(period, desk.scope)
+            return "\n".join([self._header(desk.name, period, days), *self._body(metrics)])
+        return await self._county(period, days)
 
     def _header(self, name: str, period: Period, days: int) -> str:
         tz = self.config.timezone
@@ -56,10 +68,20 @@ class Stats:
             end=when(period.end, tz, self.lang),
         )
 
-    def _one(self, name: str, m: Metrics, period: Period, days: int) -> str:
+    def _body(self, m: Metrics) -> list[str]:
+        """The lines every desk shows; each describes the same reports as the one above."""
         lang = self.lang
-        lines = [
-            self._header(name, period, days),
+        times = (
+            texts.t(
+                lang,
+                "stats.times",
+                median=hours(m.median_time_to_close, lang),
+                p90=hours(m.p90_time_to_close, lang),
+            )
+            if m.closed
+            else texts.t(lang, "stats.no_times")
+        )
+        return [
             texts.t(
                 lang,
                 "stats.counts",
@@ -68,19 +90,17 @@ class Stats:
                 closed=m.closed,
                 fixed=m.closed_fixed,
                 rejected=m.rejected,
+                overdue=m.overdue_open,
             ),
             texts.t(
                 lang,
                 "stats.rates",
                 closure=percent(m.closure_rate),
                 on_time=percent(m.on_time_rate),
+                on_time_n=m.closed_on_time,
+                due=m.due,
             ),
-            texts.t(
-                lang,
-                "stats.times",
-                median=hours(m.median_time_to_close, lang),
-                p90=hours(m.p90_time_to_close, lang),
-            ),
+            times,
             texts.t(
                 lang,
                 "stats.quality",
@@ -89,35 +109,31 @@ class Stats:
                 answers=m.feedback_count,
                 transfers=m.transfers,
             ),
-            texts.t(lang, "stats.open", open=m.open_at_end, overdue=m.overdue_at_end),
+            texts.t(lang, "stats.open", open=m.open_at_end, overdue=m.overdue_open),
         ]
-        return "\n".join(lines)
 
-    def _county(self, facts: list[ReportFacts], period: Period, days: int) -> str:
+    async def _county(self, period: Period, days: int) -> str:
         lang = self.lang
+        counted = await self.figures.tallies(period)
         ids: list[str | None] = [c.id for c in self.config.communities] + [None]
-        per = by_community(facts, period, ids)
+        per = {cid: counted.metrics(cid) for cid in ids}
         lines = [self._header(texts.t(lang, "stats.county"), period, days)]
         for i, (cid, m) in enumerate(rank(per), 1):
-            name = self.config.desk_name(cid)
             lines.append(
                 texts.t(
                     lang,
                     "stats.row",
                     rank=i,
-                    name=name,
+                    name=self.config.desk_name(cid),
                     closure=percent(m.closure_rate),
                     closed=m.closed,
                     due=m.due,
                     on_time=percent(m.on_time_rate),
                     open=m.open_at_end,
-                    overdue=m.overdue_at_end,
+                    overdue=m.overdue_open,
                 )
             )
         lines.append("")
-        lines.append(
-            self._one(texts.t(lang, "stats.total"), compute(facts, period), period, days).split(
-                "\n", 1
-            )[1]
-        )
+        lines.append(f"<b>{texts.t(lang, 'stats.total')}</b>")
+        lines += self._body(Metrics.of(counted.total))
         return "\n".join(lines)

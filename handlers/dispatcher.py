@@ -9,7 +9,6 @@ from bot.casework import Staff, Where
 from bot.config import ChatTarget
 from bot.intake import PhotoInput
 from bot.messages import Outcome
-from bot.stats import parse_days
 from bot.texts import t
 from handlers.context import SuishouContext
 from handlers.rider import fetcher
@@ -73,8 +72,9 @@ async def ticket(update: Update, context: SuishouContext) -> None:
 async def stats(update: Update, context: SuishouContext) -> None:
     message: Message = update.effective_message  # type: ignore[assignment]
     services = context.services
+    where = _where(message)
     outcome = await services.stats.for_chat(
-        message.chat_id, services.clock.now(), parse_days(context.args or [])
+        where.chat_id, where.topic_id, services.clock.now(), context.args or []
     )
     await context.outbox.deliver(update, outcome)
 

@@ -59,6 +59,7 @@ class Report:
     photos: tuple[str, ...]
     handler_id: int | None = None
     handler_name: str | None = None
+    accepted_at: datetime | None = None
     resolved_at: datetime | None = None
     outcome: str | None = None
     close_reason: str | None = None

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import CardMessage, Report
@@ -341,55 +341,3 @@ async def answer_prompt(conn: AsyncConnection, prompt_id: int, at: datetime) -> 
         .values(answered_at=at)
     )
     return result.rowcount == 1
-
-
-async def all_reports(conn: AsyncConnection) -> list[Report]:
-    """Every report, without photos, in one query (for figures, digests and the ledger)."""
-    rows = (await conn.execute(select(reports).order_by(reports.c.id))).all()
-    return [_bare(r) for r in rows]
-
-
-async def events_of_kinds(
-    conn: AsyncConnection, kinds: Iterable[str], report_ids: list[int] | None = None
-) -> list[dict[str, Any]]:
-    """Events of these kinds (of these reports only, when given), oldest first."""
-    query = select(events).where(events.c.kind.in_(list(kinds)))
-    if report_ids is None:
-        rows = (await conn.execute(query.order_by(events.c.id))).all()
-    else:
-        rows = []
-        for i in range(0, len(report_ids), 500):  # keep IN lists within every backend's limit
-            chunk = report_ids[i : i + 500]
-            rows += (
-                await conn.execute(
-                    query.where(events.c.report_id.in_(chunk)).order_by(events.c.id)
-                )
-            ).all()
-        rows.sort(key=lambda r: r.id)
-    return [{**r._mapping, "data": json.loads(r.data)} for r in rows]
-
-
-async def created_between(conn: AsyncConnection, start: datetime, end: datetime) -> list[Report]:
-    """Reports made in [start, end), without photos."""
-    rows = (
-        await conn.execute(
-            select(reports)
-            .where(reports.c.created_at >= start, reports.c.created_at < end)
-            .order_by(reports.c.id)
-        )
-    ).all()
-    return [_bare(r) for r in rows]
-
-
-async def follower_counts(conn: AsyncConnection, report_ids: list[int]) -> dict[int, int]:
-    """How many riders joined (+1) each report, in one query per 500 reports."""
-    counts: dict[int, int] = {}
-    for i in range(0, len(report_ids), 500):
-        chunk = report_ids[i : i + 500]
-        rows = await conn.execute(
-            select(report_followers.c.report_id, func.count())
-            .where(report_followers.c.report_id.in_(chunk))
-            .group_by(report_followers.c.report_id)
-        )
-        counts.update(dict(rows.all()))
-    return counts

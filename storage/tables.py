@@ -136,6 +136,8 @@ reports = Table(
     # Who handles it: the staff member who accepted (受理) it.
     Column("handler_id", BigInteger),
     Column("handler_name", String(64)),
+    # The first time any community accepted it: it earns the rider points from then on.
+    Column("accepted_at", UtcDateTime),
     Column("resolved_at", UtcDateTime),
     Column("outcome", String(12)),  # fixed | rejected, once closed
     Column("close_reason", String(16)),  # rejection reason, or how a fix was confirmed
@@ -148,7 +150,37 @@ reports = Table(
     Column("overdue_at", UtcDateTime),
     Column("escalated_at", UtcDateTime),
     Index("ix_reports_community_status", "community_id", "status"),
-    Index("ix_reports_rider", "rider_id"),
+    # The figures read only what a period touches; these indexes cover those queries
+    # (storage/figures.py): made in the period, closed in it, open at its end, per rider.
+    Index(
+        "ix_reports_created",
+        "created_at",
+        "community_id",
+        "rider_id",
+        "resolve_count",
+        "reopen_count",
+        "outcome",
+        "accepted_at",
+    ),
+    Index(
+        "ix_reports_closed", "closed_at", "community_id", "outcome", "deadline_at", "created_at"
+    ),
+    Index(
+        "ix_reports_community_created",
+        "community_id",
+        "created_at",
+        "resolve_count",
+        "reopen_count",
+    ),
+    Index(
+        "ix_reports_community_closed",
+        "community_id",
+        "closed_at",
+        "outcome",
+        "deadline_at",
+        "created_at",
+    ),
+    Index("ix_reports_rider_created", "rider_id", "created_at", "outcome", "accepted_at"),
 )
 
 report_photos = Table(
@@ -170,6 +202,7 @@ events = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("data", Text, nullable=False, default="{}"),  # JSON object
     Index("ix_events_report", "report_id", "id"),
+    Index("ix_events_kind_at", "kind", "at", "report_id"),
 )
 
 card_messages = Table(

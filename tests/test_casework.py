@@ -343,7 +343,12 @@ async def test_ticket_history_for_staff_only_where_it_belongs(stage: Stage) -> N
     assert "全部记录" in history and "骑手上报" in history and "受理 · 张三" in history
     west = staff_of(stage, "xiguan", "赵六")
     await stage.send(west.command("/ticket 1", chat=stage.tg.chat(stage.chats["xiguan"])))
-    assert "不属于本群" in stage.tg.bot_messages(stage.chats["xiguan"])[-1]["text"]
+    elsewhere = stage.tg.bot_messages(stage.chats["xiguan"])[-1]["text"]
+    assert "全部记录" not in elsewhere and "张三" not in elsewhere
+    # Another desk's ticket and a ticket that does not exist read alike: nothing to probe.
+    await stage.send(west.command("/ticket 99", chat=stage.tg.chat(stage.chats["xiguan"])))
+    missing = stage.tg.bot_messages(stage.chats["xiguan"])[-1]["text"]
+    assert elsewhere.replace("#1", "#N") == missing.replace("#99", "#N")
 
 
 async def test_work_inside_a_forum_topic(stage: Stage) -> None:
@@ -399,7 +404,7 @@ async def test_topics_of_one_group_are_separate_desks(
         chen = staff_of(stage, "nanjie", "南街小陈")
         group = tg.chat(chats["nanjie"])
         await stage.send(chen.command("/ticket 1", chat=group, thread_id=topics["nanjie"]))
-        assert "不属于本群" in tg.bot_messages(chats["nanjie"], topics["nanjie"])[-1]["text"]
+        assert "没有工单 #1" in tg.bot_messages(chats["nanjie"], topics["nanjie"])[-1]["text"]
         await stage.send(chen.command("/ticket 1", chat=group, thread_id=sup_topic))
         assert "全部记录" in tg.bot_messages(chats["nanjie"], sup_topic)[-1]["text"]
     finally:

@@ -76,7 +76,7 @@ async def test_weekly_digest_content_and_never_twice(stage: Stage) -> None:
     dongguan = stage.chat_messages("dongguan")[-1]["text"].split("\n")
     assert dongguan == [
         "📅 东关社区 · 2026-W47 周报（11月16日–11月22日）",
-        "收到 2 件（上周 1，+1）· 应结案 2 件 · 已办结 1 件",
+        "收到 2 件（上周 1，+1）· 应结案 2 件 = 已办结 1 + 超期未结 1",
         "办结率 50.0%（较上周 -50 个百分点）· 按期办结率 50.0%",
         "办结用时中位数 2.0小时 · 返工 0 次",
         "仍未办结 1 件：#4",
@@ -90,10 +90,12 @@ async def test_weekly_digest_content_and_never_twice(stage: Stage) -> None:
     assert text[0] == "📅 全县随手反馈 · 2026-W47 周报（11月16日–11月22日）"
     assert text[1] == "1. 西关社区：办结率 100%（1/1）· 按期 100% · 收到 1"
     assert text[2] == "2. 东关社区：办结率 50.0%（1/2）· 按期 50.0% · 收到 2"
-    assert "合计：收到 3（上周 1）· 应结案 3 · 已办结 2 · 办结率 66.7%" in county[-2]["text"]
+    assert "合计：收到 3（上周 1）· 应结案 3 = 已办结 2 + 超期未结 1 · 办结率 66.7%" in county[-2]["text"]
     assert "⚠️ 超期未办结 1 件：#4（东关社区）" in county[-2]["text"]
-    # Riders with no points this week are not on the board.
-    assert text[-2:] == ["🏅 本周最活跃骑手：", "1. 骑手甲 · 5 分（2 件）"]
+    # Riders with no points this week are not on the board; one who never chose a display
+    # name in 报到 is anonymous there, as on the card (their Telegram name stays theirs).
+    assert text[-2:] == ["🏅 本周最活跃骑手：", "1. 骑手 #0001 · 5 分（2 件）"]
+    assert "骑手甲" not in county[-2]["text"]
 
     chart = county[-1]
     assert chart["caption"].startswith("📈") and "photo" in chart

@@ -17,11 +17,13 @@ from bot.metrics import (
     Metrics,
     Period,
     ReportFacts,
+    Tally,
     by_community,
     compute,
     last_days,
     percent,
     ranked,
+    tally,
     week_of,
 )
 
@@ -48,7 +50,7 @@ EMPTY = Metrics(
     feedback_count=0,
     transfers=0,
     open_at_end=0,
-    overdue_at_end=0,
+    overdue_open=0,
 )
 
 
@@ -110,34 +112,71 @@ def test_report_spanning_the_boundaries() -> None:
         on_time_rate=0.0,  # 0 / 1
         # not received this week → no reopen rate; closed next week → no duration here
         open_at_end=1,  # created before end, closed after it
-        overdue_at_end=1,  # deadline t(2) < end
+        overdue_open=1,  # deadline t(2) < end
     )
     assert compute(facts, LAST_WEEK) == replace(
         EMPTY,
         received=1,
         reopen_rate=0.0,  # 0 reopened / 1 resolved (counts as known now)
         open_at_end=1,
-        overdue_at_end=0,  # deadline t(2) ≥ last week's end t(0)
+        overdue_open=0,  # deadline t(2) ≥ last week's end t(0)
     )
+    # Closed next week, late: it counts there as closed (and due), not on time.
     assert compute(facts, NEXT_WEEK) == replace(
         EMPTY,
+        due=1,
+        closed=1,
+        closed_fixed=1,
+        closure_rate=1.0,
+        on_time_rate=0.0,  # t(8) > t(2)
         median_time_to_close=timedelta(days=11),  # t(8) − t(-3), closed in next week
         p90_time_to_close=timedelta(days=11),
     )
 
 
-def test_a_due_report_closed_before_the_period_counts_as_closed_in_it() -> None:
+def test_a_report_closed_before_its_deadline_counts_when_it_closes() -> None:
+    # Created last week, fixed last week, deadline this week: an early closure counts at
+    # once, in the week it closed; this week there is nothing left to do.
     facts = [report(1, t(-5), t(1), fixed=t(-1))]
-    assert compute(facts, WEEK) == replace(
+    assert compute(facts, WEEK) == EMPTY
+    assert compute(facts, LAST_WEEK) == replace(
         EMPTY,
+        received=1,
         due=1,
         closed=1,
         closed_fixed=1,
         closed_on_time=1,  # t(-1) ≤ t(1)
         closure_rate=1.0,
         on_time_rate=1.0,
-        # closed last week: its time to close belongs to last week
+        median_time_to_close=timedelta(days=4),
+        p90_time_to_close=timedelta(days=4),
+        reopen_rate=0.0,
     )
+
+
+def test_three_closed_today_one_still_open_is_100_percent() -> None:
+    # The supervisor's scenario: four reports, three accepted, resolved and confirmed fixed
+    # today with deadlines tomorrow, one still open and not yet due.
+    facts = [report(i, t(0), t(3), fixed=t(2)) for i in (1, 2, 3)] + [report(4, t(0), t(3))]
+    m = compute(facts, Period(t(0), t(2, 12)))
+    assert (m.closed, m.due, m.closure_rate, m.on_time_rate) == (3, 3, 1.0, 1.0)
+    assert m.open_at_end == 1 and m.overdue_open == 0
+    assert m.median_time_to_close == timedelta(days=2)  # the same three reports
+
+
+def test_an_overdue_report_carries_over_until_it_is_closed() -> None:
+    # Due on the Wednesday of week 0, closed on the Tuesday of week 3.
+    facts = [report(1, t(0), t(2), fixed=t(22))]
+    weeks = [Period(t(7 * w), t(7 * w + 7)) for w in range(4)]
+    figures = [compute(facts, week) for week in weeks]
+    assert [(m.closed, m.overdue_open, m.due) for m in figures] == [
+        (0, 1, 1),  # week 0: past its deadline at the end, open
+        (0, 1, 1),  # week 1: still overdue, due again
+        (0, 1, 1),  # week 2: and again
+        (1, 0, 1),  # week 3: closed, late
+    ]
+    assert [m.closure_rate for m in figures] == [0.0, 0.0, 0.0, 1.0]
+    assert [m.on_time_rate for m in figures] == [0.0, 0.0, 0.0, 0.0]
 
 
 def test_reopened_then_fixed() -> None:
@@ -172,7 +211,7 @@ def test_reopened_then_fixed() -> None:
         satisfaction=0.5,  # 1 "fixed" / 2 answers
         feedback_count=2,
         open_at_end=2,  # #2, #3
-        overdue_at_end=0,  # their deadlines t(10), t(9) are after the end
+        overdue_open=0,  # their deadlines t(10), t(9) are after the end
     )
 
 
@@ -207,7 +246,7 @@ def test_resolved_awaiting_confirmation_is_not_closed() -> None:
         on_time_rate=0.0,
         reopen_rate=0.0,
         open_at_end=1,
-        overdue_at_end=1,
+        overdue_open=1,
     )
 
 
@@ -241,11 +280,16 @@ def test_closed_after_the_period_end() -> None:
         on_time_rate=0.0,
         reopen_rate=0.0,  # 0 / 1
         open_at_end=1,
-        overdue_at_end=1,  # t(6) < t(7)
+        overdue_open=1,  # t(6) < t(7)
     )
-    # Its time to close is counted in the week it was closed, where nothing was due.
+    # It is closed (late) in the week it was closed, with its time to close.
     assert compute(facts, NEXT_WEEK) == replace(
         EMPTY,
+        due=1,
+        closed=1,
+        closed_fixed=1,
+        closure_rate=1.0,
+        on_time_rate=0.0,
         median_time_to_close=timedelta(days=7),
         p90_time_to_close=timedelta(days=7),
     )
@@ -312,7 +356,7 @@ def test_transfers_are_counted_by_moment() -> None:
     assert compute(facts, LAST_WEEK) == replace(EMPTY, received=2, transfers=1, open_at_end=2)
 
 
-def test_open_and_overdue_at_end() -> None:
+def test_open_and_overdue_open() -> None:
     facts = [
         report(1, t(-10), t(-5)),  # open, overdue
         report(2, t(2), t(7)),  # open; due at the end exactly: neither due nor overdue
@@ -324,17 +368,17 @@ def test_open_and_overdue_at_end() -> None:
     assert compute(facts, WEEK) == replace(
         EMPTY,
         received=3,  # #2, #4, #5
-        due=2,  # #4, #5
+        due=3,  # closed #4 + overdue and open #1, #5
         closed=1,  # #4
         rejected=1,
         closed_on_time=0,  # t(5) > t(3)
-        closure_rate=0.5,
+        closure_rate=1 / 3,
         on_time_rate=0.0,
         median_time_to_close=timedelta(days=4),
         p90_time_to_close=timedelta(days=4),
         reopen_rate=0.0,  # 0 / 1 (#5; #2 and #4 were never resolved)
         open_at_end=4,  # #1, #2, #5, #6
-        overdue_at_end=2,  # #1, #5
+        overdue_open=2,  # #1, #5
     )
 
 
@@ -347,7 +391,8 @@ def test_by_community_groups_by_current_owner_in_the_given_order() -> None:
         report(4, t(0), t(2), fixed=t(1), community=None),
         report(5, t(0), t(2), community="Z"),  # not asked for: left out
     ]
-    result = by_community(iter(facts), WEEK, ["B", None, "A", "C"])
+    tallies = by_community(iter(facts), WEEK, ["B", None, "A", "C"])
+    result = {cid: Metrics.of(counts) for cid, counts in tallies.items()}
 
     assert list(result) == ["B", None, "A", "C"]
     assert result["A"] == replace(
@@ -371,7 +416,7 @@ def test_by_community_groups_by_current_owner_in_the_given_order() -> None:
         on_time_rate=0.0,
         transfers=1,
         open_at_end=1,
-        overdue_at_end=1,
+        overdue_open=1,
     )
     assert result[None] == replace(
         EMPTY,
@@ -462,3 +507,13 @@ def test_period_rejects_naive_or_empty_bounds() -> None:
 )
 def test_percent(rate: float | None, shown: str) -> None:
     assert percent(rate) == shown
+
+
+def test_tallies_add_up_to_the_county() -> None:
+    facts = [
+        report(1, t(0), t(2), fixed=t(1), community="A"),
+        report(2, t(0), t(1), community="B", feedback=((t(3), False),)),
+        report(3, t(-9), t(3), rejected=t(5), community=None, transfers=(t(4),)),
+    ]
+    parts = by_community(facts, WEEK, ["A", "B", None])
+    assert sum(parts.values(), Tally()) == tally(facts, WEEK)
