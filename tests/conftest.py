@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ from bot.app import build_application, on_shutdown, on_startup
 from bot.config import Config, parse_config
 from bot.geo import LatLon, gcj02_to_wgs84
 from bot.services import Services
+from tests.databases import database_url, drop_created
 from tests.fake_telegram import FakeRequest, FakeTelegram, Person
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ def make_config(
     raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     raw["bot"]["token_env"] = "SUISHOU_TEST_TOKEN"
     raw["storage"] = {
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'suishou.db'}",
+        "database_url": database_url(tmp_path),
         "photo_dir": str(tmp_path / "photos"),
     }
     raw["reports"].update({"album_wait_seconds": 0.05, **reports})
@@ -133,6 +134,13 @@ def make_world(tg: FakeTelegram) -> tuple[dict[str, int], dict[str, int]]:
     }
     topics = {"nanjie": tg.new_topic(chats["nanjie"], "随手反馈")}
     return chats, topics
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """On PostgreSQL, each test's databases go when it ends (SQLite files go with tmp_path)."""
+    yield
+    drop_created()
 
 
 @pytest.fixture

@@ -10,10 +10,11 @@ from sqlalchemy import inspect
 
 from storage.db import create_engine, migrate
 from storage.tables import metadata
+from tests.databases import database_url
 
 
 async def test_migrations_match_the_tables_and_run_twice(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    engine = create_engine(database_url(tmp_path))
     await migrate(engine)
     await migrate(engine)  # a restart must not fail or change anything
 
