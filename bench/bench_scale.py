@@ -58,13 +58,13 @@ from typing import Any
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from bot.facts import load_credits, load_facts  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bot import texts  # noqa: E402
 from bot.chart import ChartLabels, CommunityBar, TrendPoint, render_digest_chart  # noqa: E402
 from bot.config import Config, load_config  # noqa: E402
 from bot.digest import Digests, previous_week, week_label  # noqa: E402
-from bot.facts import load_credits, load_facts  # noqa: E402
 from bot.ledger import Ledger, parse_range  # noqa: E402
 from bot.metrics import Period, by_community, compute  # noqa: E402
 from bot.stats import Stats  # noqa: E402
