@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import callbacks, texts
+from bot.access import Access
 from bot.callbacks import Callback
 from bot.cards import (
     SUPERVISORS,
@@ -29,6 +30,7 @@ from bot.dispatch import Dispatcher
 from bot.intake import FetchError, PhotoInput
 from bot.lifecycle import REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
 from bot.messages import Button, Outcome, Reply, say
+from bot.numbers import parse_ticket_id
 from bot.ports import DeliveryError, Notifier
 from bot.riders import RiderCtx
 from storage import reports, riders
@@ -72,8 +74,10 @@ class Casework:
         notifier: Notifier,
         clock: Clock,
         dispatcher: Dispatcher,
+        access: Access,
     ) -> None:
         self.config = config
+        self.access = access
         self.db = db
         self.photos = photos
         self.notifier = notifier
@@ -91,6 +95,12 @@ class Casework:
             return Role.SUPERVISOR
         raise Refused("refused.wrong_chat")
 
+    async def _staff_actor(self, where: Where, staff: Staff, report: Report) -> Actor:
+        """The desk's role, for someone who belongs to the desk's chat now."""
+        role = self.role_in(where, report)
+        await self.access.require_member(where.chat_id, staff.id)
+        return Actor(role, staff.id, staff.name)
+
     async def _load(self, report_id: int) -> Report:
         """The report a button names; a vanished one makes the button stale."""
         report = await self._find(report_id)
@@ -107,11 +117,16 @@ class Casework:
 
     # ---- buttons on the card ----------------------------------------------------------
 
-    async def press(self, where: Where, staff: Staff, cb: Callback) -> Outcome:
+    async def press(
+        self, where: Where, staff: Staff, cb: Callback, message_id: int | None
+    ) -> Outcome:
+        """A press on the message `message_id`: it must be this report's card, here."""
         report = None
         try:
             report = await self._load(cb.target)
-            actor = Actor(self.role_in(where, report), staff.id, staff.name)
+            self.role_in(where, report)
+            await self.access.require_origin(where.chat_id, message_id, report.id)
+            actor = await self._staff_actor(where, staff, report)
             return await self._press(where, actor, report, cb)
         except Refused as exc:
             return self._refusal(exc, report)
@@ -342,7 +357,7 @@ class Casework:
         report = None
         try:
             report = await self._load(report_id)
-            actor = Actor(self.role_in(where, report), staff.id, staff.name)
+            actor = await self._staff_actor(where, staff, report)
             if prompt is not None:
                 return await self._answer_prompt(prompt, report, actor, text, photo)
             return await self._relay_to_rider(report, actor, text, photo)
@@ -364,7 +379,7 @@ class Casework:
             await self.resolve(report, actor, note, stored)
             reply = texts.t(lang, "staff.resolved", ticket=report.id)
         else:
-            number = parse_ticket(text)
+            number = parse_ticket_id(text)
             original = await self._find(number) if number else None
             if original is None or original.id == report.id:
                 return say(texts.t(lang, "staff.bad_duplicate"))
@@ -477,13 +492,17 @@ class Casework:
             )
         return say(texts.t(ctx.lang, "notice.relayed", ticket=report.id))
 
-    async def feedback(self, ctx: RiderCtx, report_id: int, fixed: bool) -> Outcome:
+    async def feedback(
+        self, ctx: RiderCtx, report_id: int, fixed: bool, message_id: int | None
+    ) -> Outcome:
         """已解决？ Fixed closes the report; not fixed reopens it (返工) and tells the staff."""
         report = await self._find(report_id)
         if report is None or report.rider_id != ctx.rider.id:
             return Outcome(toast=texts.t(ctx.lang, "button.stale"), alert=True)
         actor = Actor(Role.RIDER, ctx.rider.id)
         try:
+            # Asked on one of this report's notices, never on another message (it is edited).
+            await self.access.require_origin(ctx.chat_id, message_id, report.id, "relay")
             if fixed:
                 await self._step(
                     report,

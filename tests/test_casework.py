@@ -186,10 +186,12 @@ async def test_who_may_resolve(stage: Stage) -> None:
     await accept(stage, zhang)
     await stage.send(li.press(card_of(stage, "dongguan"), "✅ 办结"))
     assert last_alert(stage) == "工单 #1 由 张三 负责，只有他/她或县中心可以操作。"
-    # A supervisor may act on any report from the supervisors' chat.
+    # A supervisor may act on any report from its card in the supervisors' chat (here the
+    # copy escalation posts once it is overdue).
+    stage.clock.advance(hours=25)
+    assert (await stage.services.sweep.run())["escalated"] == 1
     boss = staff_of(stage, "supervisors", "县中心王主任")
-    forged = {**card_of(stage, "dongguan"), "chat": stage.tg.chat(stage.chats["supervisors"])}
-    await stage.send(boss.press_data(forged, "v1:r:1:res"))
+    await stage.send(boss.press(card_of(stage, "supervisors"), "✅ 办结"))
     assert not stage.tg.callback_answers[-1].get("show_alert")
     prompt = stage.tg.bot_messages(stage.chats["supervisors"])[-1]
     await stage.send(boss.reply(prompt, text="县中心已协调处理"))
