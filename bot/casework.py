@@ -32,8 +32,9 @@ from bot.lifecycle import REJECT_REASONS, Action, Actor, Refused, Role, Status, 
 from bot.messages import Button, Outcome, Reply, say
 from bot.numbers import parse_ticket_id
 from bot.ports import DeliveryError, Notifier
+from bot.rider_notices import FOLLOWER_LINK, REPORTER_LINK, RiderNotices
 from bot.riders import RiderCtx
-from storage import reports, riders
+from storage import reports
 from storage.database import Database
 from storage.photos import PhotoRejected, PhotoStore
 from storage.records import CardMessage, Report
@@ -78,6 +79,7 @@ class Casework:
     ) -> None:
         self.config = config
         self.access = access
+        self.notices = RiderNotices(config=config, db=db, notifier=notifier, clock=clock)
         self.db = db
         self.photos = photos
         self.notifier = notifier
@@ -359,14 +361,20 @@ class Casework:
             report = await self._load(report_id)
             actor = await self._staff_actor(where, staff, report)
             if prompt is not None:
-                return await self._answer_prompt(prompt, report, actor, text, photo)
+                return await self._answer_prompt(where, prompt, report, actor, text, photo)
             return await self._relay_to_rider(report, actor, text, photo)
         except Refused as exc:
             refusal = self._refusal(exc, report)
             return say(refusal.toast or "")
 
     async def _answer_prompt(
-        self, prompt: Any, report: Report, actor: Actor, text: str, photo: PhotoInput | None
+        self,
+        where: Where,
+        prompt: Any,
+        report: Report,
+        actor: Actor,
+        text: str,
+        photo: PhotoInput | None,
     ) -> Outcome:
         lang = self.lang
         if prompt.staff_id != actor.id and actor.role is not Role.SUPERVISOR:
@@ -379,15 +387,30 @@ class Casework:
             await self.resolve(report, actor, note, stored)
             reply = texts.t(lang, "staff.resolved", ticket=report.id)
         else:
-            number = parse_ticket_id(text)
-            original = await self._find(number) if number else None
-            if original is None or original.id == report.id:
+            original = await self._duplicate_target(where, report, text)
+            if original is None:
                 return say(texts.t(lang, "staff.bad_duplicate"))
             await self.reject(report, actor, "duplicate", duplicate_of=original.id)
             reply = texts.t(lang, "staff.rejected", ticket=report.id)
         async with self.db.transaction() as conn:
             await reports.answer_prompt(conn, prompt.id, self.clock.now())
         return say(reply)
+
+    async def _duplicate_target(self, where: Where, report: Report, text: str) -> Report | None:
+        """The report a duplicate points to: one this desk may see (open or closed), not itself.
+
+        Its riders will follow that report, so it must never be another community's: one
+        refusal for "missing", "elsewhere" and "itself", so numbers cannot be probed.
+        """
+        number = parse_ticket_id(text)
+        original = await self._find(number) if number else None
+        if original is None or original.id == report.id:
+            return None
+        try:
+            self.role_in(where, original)
+        except Refused:
+            return None
+        return original
 
     async def _find(self, report_id: int) -> Report | None:
         async with self.db.transaction() as conn:
@@ -411,7 +434,6 @@ class Casework:
             report,
             "notice.reply",
             photo=stored.path if stored else None,
-            followers=False,
             text=text.strip()[:NOTE_MAX] or "📷",
             community=self.config.desk_name(report.community_id),
         )
@@ -462,11 +484,14 @@ class Casework:
         """The rider answers a message about a report: relay it under the card."""
         async with self.db.transaction() as conn:
             link = await reports.link_for_message(conn, ctx.chat_id, reply_to)
-        if link is None or link.kind not in ("relay", "notice"):
+        if link is None or link.kind not in (REPORTER_LINK, FOLLOWER_LINK):
             return None
         report = await self._find(link.report_id)
         if report is None:
             return None
+        if link.kind == FOLLOWER_LINK or report.rider_id != ctx.rider.id:
+            # A +1 follower is not the reporter: their words do not go under the card.
+            return say(texts.t(ctx.lang, "follow.no_reply", ticket=report.id))
         actor = Actor(Role.RIDER, ctx.rider.id)
         try:
             decide(Status(report.status), report.handler_id, actor, Action.REPLY)
@@ -502,7 +527,7 @@ class Casework:
         actor = Actor(Role.RIDER, ctx.rider.id)
         try:
             # Asked on one of this report's notices, never on another message (it is edited).
-            await self.access.require_origin(ctx.chat_id, message_id, report.id, "relay")
+            await self.access.require_origin(ctx.chat_id, message_id, report.id, REPORTER_LINK)
             if fixed:
                 await self._step(
                     report,
@@ -550,43 +575,10 @@ class Casework:
     # ---- messages out -----------------------------------------------------------------
 
     async def _tell_rider(
-        self,
-        report: Report,
-        key: str,
-        *,
-        photo: Any = None,
-        ask_buttons: Any = (),
-        followers: bool = True,
-        **values: Any,
+        self, report: Report, key: str, *, photo: Any = None, ask_buttons: Any = (), **values: Any
     ) -> bool:
-        """A notice to the reporting rider (and +1 followers); their replies come back here."""
-        async with self.db.transaction() as conn:
-            ids = [report.rider_id]
-            if followers:
-                ids += await reports.follower_ids(conn, report.id)
-            people = [await riders.get(conn, i) for i in ids]
-        delivered = False
-        for i, rider in enumerate(people):
-            if rider is None:
-                continue
-            lang = texts.pick_language(rider.language, None, self.config.language)
-            reply = Reply(
-                texts.t(lang, key, ticket=report.id, **values),
-                buttons=ask_buttons if i == 0 else (),
-                photo=photo,
-            )
-            try:
-                message_id = await self.notifier.send(ChatTarget(rider.tg_user_id), reply)
-            except DeliveryError as exc:
-                log.info(
-                    "rider notice not delivered", extra={"report": report.id, "reason": exc.reason}
-                )
-                continue
-            delivered = True
-            link = CardMessage(report.id, rider.tg_user_id, None, message_id, "relay")
-            async with self.db.transaction() as conn:
-                await reports.add_card_messages(conn, report.id, [link], self.clock.now())
-        return delivered
+        """A notice to the reporter (followers hear of status changes only); True if it arrived."""
+        return await self.notices.tell(report, key, photo=photo, ask_buttons=ask_buttons, **values)
 
     async def _tell_staff(self, report: Report, key: str, **values: Any) -> None:
         await self.post_to_staff(

@@ -16,7 +16,6 @@ from bot.config import ChatTarget
 from storage.tables import events, report_followers, reports
 from tests.conftest import (
     IN_DONGGUAN,
-    IN_XIGUAN,
     NEAR_NANJIE,
     FakeClock,
     Stage,
@@ -268,33 +267,30 @@ async def test_transfer_moves_the_card_and_keeps_the_clock(stage: Stage) -> None
 async def test_reject_with_a_reason_and_as_duplicate(stage: Stage) -> None:
     first = await reported(stage, name="甲")
     second = stage.person("乙")
-    await stage.send(second.photo(jpeg(seed=3)))
-    await stage.send(second.location(IN_XIGUAN.lat, IN_XIGUAN.lon))
-    await stage.send(second.press(second.last_bot_message(), "🔥 消防安全"))
-    await stage.send(second.press(second.last_bot_message(), "✅ 提交"))
-    west = staff_of(stage, "xiguan", "赵六")
-    await stage.send(west.press(card_of(stage, "xiguan", 2), "⛔ 驳回"))
-    assert buttons(card_of(stage, "xiguan", 2))[:4] == [
+    await report_quickly(stage, second, caption="同一个楼道")  # submitted anyway: #2, 东关
+    zhang = staff_of(stage, "dongguan", "张三")
+    await stage.send(zhang.press(card_of(stage, "dongguan", 2), "⛔ 驳回"))
+    assert buttons(card_of(stage, "dongguan", 2))[:4] == [
         "重复工单",
         "不属于隐患",
         "不属于本辖区",
         "信息不足",
     ]
-    await stage.send(west.press(card_of(stage, "xiguan", 2), "重复工单"))
-    prompt = stage.tg.bot_messages(stage.chats["xiguan"])[-1]
-    await stage.send(west.reply(prompt, text="#2"))
+    await stage.send(zhang.press(card_of(stage, "dongguan", 2), "重复工单"))
+    prompt = stage.tg.bot_messages(stage.chats["dongguan"])[-1]
+    await stage.send(zhang.reply(prompt, text="#2"))
     assert (
-        "请回复一个存在的、不同的工单号"
-        in stage.tg.bot_messages(stage.chats["xiguan"])[-1]["text"]
+        stage.tg.bot_messages(stage.chats["dongguan"])[-1]["text"]
+        == "请回复本群可以查看的另一个工单号（已结案的也可以），例如 12。"
     )
-    await stage.send(west.reply(prompt, text="1"))
+    await stage.send(zhang.reply(prompt, text="1"))
     report = await row(stage, 2)
     assert (report.status, report.outcome, report.duplicate_of) == ("rejected", "rejected", 1)
     assert "未予受理：重复工单 #1" in second.last_bot_message()["text"]
-    # The second rider now follows #1 and hears when it moves.
-    await accept(stage, staff_of(stage, "dongguan", "张三"))
-    assert "工单 #1 已被社区受理" in second.last_bot_message()["text"]
-    assert "工单 #1 已被社区受理" in first.last_bot_message()["text"]
+    # The second rider now follows #1 and hears when it moves (as a follower).
+    await accept(stage, zhang)
+    assert second.last_bot_message()["text"] == "🔔 你关注的工单 #1：社区已受理，正在处理。"
+    assert "你上报的工单 #1 已被社区受理" in first.last_bot_message()["text"]
 
 
 async def test_a_nearby_open_report_can_be_joined(stage: Stage) -> None:
