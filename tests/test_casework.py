@@ -6,25 +6,17 @@ Staff and riders are people in the fake Telegram; what each sees is read from th
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from bot.config import ChatTarget
 from storage.tables import events, report_followers, reports
 from tests.conftest import (
     IN_DONGGUAN,
     NEAR_NANJIE,
-    FakeClock,
     Stage,
-    make_config,
-    make_world,
-    start_app,
-    stop_app,
 )
-from tests.fake_telegram import FakeTelegram, Person
+from tests.fake_telegram import Person
 from tests.images import jpeg
 from tests.test_rider_intake import buttons, report_quickly
 
@@ -378,27 +370,3 @@ async def test_names_with_html_are_shown_as_written(stage: Stage) -> None:
         staff_of(stage, "dongguan", "李四").press_data(card_of(stage, "dongguan"), "v1:r:1:acc")
     )
     assert last_alert(stage) == "工单 #1 已由 Tom & <b> 受理。"
-
-
-async def test_topics_of_one_group_are_separate_desks(
-    tmp_path: Path, tg: FakeTelegram, clock: FakeClock
-) -> None:
-    """南街 and the supervisors share one forum group, each in its own topic."""
-    chats, topics = make_world(tg)
-    sup_topic = tg.new_topic(chats["nanjie"], "县中心")
-    config = make_config(tmp_path, chats, topics)
-    supervisors = dataclasses.replace(
-        config.supervisors, chat=ChatTarget(chats["nanjie"], sup_topic)
-    )
-    config = dataclasses.replace(config, supervisors=supervisors)
-    stage = Stage(tg, config, await start_app(config, tg, clock), clock, chats, topics)
-    try:
-        await reported(stage)  # goes to 东关
-        chen = staff_of(stage, "nanjie", "南街小陈")
-        group = tg.chat(chats["nanjie"])
-        await stage.send(chen.command("/ticket 1", chat=group, thread_id=topics["nanjie"]))
-        assert "不属于本群" in tg.bot_messages(chats["nanjie"], topics["nanjie"])[-1]["text"]
-        await stage.send(chen.command("/ticket 1", chat=group, thread_id=sup_topic))
-        assert "全部记录" in tg.bot_messages(chats["nanjie"], sup_topic)[-1]["text"]
-    finally:
-        await stop_app(stage.app)
