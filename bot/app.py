@@ -39,6 +39,7 @@ from bot.metrics import Period
 from bot.services import Services
 from handlers import buttons, dispatcher, errors, groups, jobs, rider
 from handlers.context import SuishouContext
+from handlers.members import TelegramMembers
 from handlers.outbox import TelegramOutbox
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ def build_application(
     app = builder.build()
     outbox = TelegramOutbox(app.bot)
     app.bot_data["outbox"] = outbox
-    app.bot_data["services"] = Services.create(config, outbox, clock)
+    app.bot_data["services"] = Services.create(
+        config, outbox, clock, members=TelegramMembers(app.bot)
+    )
     _add_handlers(app)
     return app
 
@@ -90,6 +93,13 @@ def _add_handlers(app: Application) -> None:
     groups_ = filters.ChatType.GROUPS
     # Order matters: commands first, then message kinds, then the catch-all.
     app.add_handler(CommandHandler("chatid", groups.chat_id, groups_))
+    app.add_handler(
+        MessageHandler(
+            groups_
+            & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
+            groups.members_changed,
+        )
+    )
     app.add_handler(CommandHandler("ticket", dispatcher.ticket, groups_))
     # Figures over the whole history take a while (about 0.5 s for /stats and 2 s for
     # /digest or /export at 10,000 reports): they run beside other updates, not before them.

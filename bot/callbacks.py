@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.numbers import MAX_ID, parse_positive_int
+
 VERSION = "v1"
 SCOPES = ("u", "d", "r")
 MAX_BYTES = 64
@@ -42,6 +44,7 @@ def decode(data: str | None) -> Callback | None:
     parts = data.split(":")
     if len(parts) not in (4, 5) or parts[0] != VERSION or parts[1] not in SCOPES:
         return None
-    if not parts[2].isdigit() or not parts[3]:
+    target = parse_positive_int(parts[2], MAX_ID)  # "²", "١" or 20 digits are not ids
+    if target is None or not parts[3]:
         return None
-    return Callback(parts[1], int(parts[2]), parts[3], parts[4] if len(parts) == 5 else None)
+    return Callback(parts[1], target, parts[3], parts[4] if len(parts) == 5 else None)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import callbacks, texts
+from bot.access import Access
 from bot.callbacks import Callback
 from bot.cards import (
     SUPERVISORS,
@@ -30,9 +31,11 @@ from bot.dispatch import Dispatcher
 from bot.intake import FetchError, PhotoInput
 from bot.lifecycle import REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
 from bot.messages import Button, Outcome, Reply, say
+from bot.numbers import parse_ticket_id
 from bot.ports import DeliveryError, Notifier
+from bot.rider_notices import FOLLOWER_LINK, REPORTER_LINK, RiderNotices
 from bot.riders import RiderCtx
-from storage import reports, riders
+from storage import reports
 from storage.database import Database
 from storage.photos import PhotoRejected, PhotoStore
 from storage.records import CardMessage, Report
@@ -41,12 +44,6 @@ log = logging.getLogger(__name__)
 
 NOTE_MAX = 800  # resolution notes travel as photo captions (1024 characters at most)
 TICKET_LINES = 30  # /ticket shows the latest steps; a message holds 4096 characters
-
-
-def parse_ticket(text: str) -> int | None:
-    """A ticket number as people type it ("12", "#12"); anything else is None."""
-    number = text.strip().lstrip("#＃")
-    return int(number) if number.isascii() and number.isdigit() and len(number) <= 9 else None
 
 
 @dataclass(frozen=True)
@@ -73,8 +70,11 @@ class Casework:
         notifier: Notifier,
         clock: Clock,
         dispatcher: Dispatcher,
+        access: Access,
     ) -> None:
         self.config = config
+        self.access = access
+        self.notices = RiderNotices(config=config, db=db, notifier=notifier, clock=clock)
         self.db = db
         self.photos = photos
         self.notifier = notifier
@@ -92,6 +92,12 @@ class Casework:
             return Role.SUPERVISOR
         raise Refused("refused.wrong_chat")
 
+    async def _staff_actor(self, where: Where, staff: Staff, report: Report) -> Actor:
+        """The desk's role, for someone who belongs to the desk's chat now."""
+        role = self.role_in(where, report)
+        await self.access.require_member(where.chat_id, staff.id)
+        return Actor(role, staff.id, staff.name)
+
     async def _load(self, report_id: int) -> Report:
         """The report a button names; a vanished one makes the button stale."""
         report = await self._find(report_id)
@@ -108,11 +114,16 @@ class Casework:
 
     # ---- buttons on the card ----------------------------------------------------------
 
-    async def press(self, where: Where, staff: Staff, cb: Callback) -> Outcome:
+    async def press(
+        self, where: Where, staff: Staff, cb: Callback, message_id: int | None
+    ) -> Outcome:
+        """A press on the message `message_id`: it must be this report's card, here."""
         report = None
         try:
             report = await self._load(cb.target)
-            actor = Actor(self.role_in(where, report), staff.id, staff.name)
+            self.role_in(where, report)
+            await self.access.require_origin(where.chat_id, message_id, report.id)
+            actor = await self._staff_actor(where, staff, report)
             return await self._press(where, actor, report, cb)
         except Refused as exc:
             return self._refusal(exc, report)
@@ -348,16 +359,22 @@ class Casework:
         report = None
         try:
             report = await self._load(report_id)
-            actor = Actor(self.role_in(where, report), staff.id, staff.name)
+            actor = await self._staff_actor(where, staff, report)
             if prompt is not None:
-                return await self._answer_prompt(prompt, report, actor, text, photo)
+                return await self._answer_prompt(where, prompt, report, actor, text, photo)
             return await self._relay_to_rider(report, actor, text, photo)
         except Refused as exc:
             refusal = self._refusal(exc, report)
             return say(refusal.toast or "")
 
     async def _answer_prompt(
-        self, prompt: Any, report: Report, actor: Actor, text: str, photo: PhotoInput | None
+        self,
+        where: Where,
+        prompt: Any,
+        report: Report,
+        actor: Actor,
+        text: str,
+        photo: PhotoInput | None,
     ) -> Outcome:
         lang = self.lang
         if prompt.staff_id != actor.id and actor.role is not Role.SUPERVISOR:
@@ -370,15 +387,30 @@ class Casework:
             await self.resolve(report, actor, note, stored)
             reply = texts.t(lang, "staff.resolved", ticket=report.id)
         else:
-            number = parse_ticket(text)
-            original = await self._find(number) if number else None
-            if original is None or original.id == report.id:
+            original = await self._duplicate_target(where, report, text)
+            if original is None:
                 return say(texts.t(lang, "staff.bad_duplicate"))
             await self.reject(report, actor, "duplicate", duplicate_of=original.id)
             reply = texts.t(lang, "staff.rejected", ticket=report.id)
         async with self.db.transaction() as conn:
             await reports.answer_prompt(conn, prompt.id, self.clock.now())
         return say(reply)
+
+    async def _duplicate_target(self, where: Where, report: Report, text: str) -> Report | None:
+        """The report a duplicate points to: one this desk may see (open or closed), not itself.
+
+        Its riders will follow that report, so it must never be another community's: one
+        refusal for "missing", "elsewhere" and "itself", so numbers cannot be probed.
+        """
+        number = parse_ticket_id(text)
+        original = await self._find(number) if number else None
+        if original is None or original.id == report.id:
+            return None
+        try:
+            self.role_in(where, original)
+        except Refused:
+            return None
+        return original
 
     async def _find(self, report_id: int) -> Report | None:
         async with self.db.transaction() as conn:
@@ -402,7 +434,6 @@ class Casework:
             report,
             "notice.reply",
             photo=stored.path if stored else None,
-            followers=False,
             text=text.strip()[:NOTE_MAX] or "📷",
             community=self.config.desk_name(report.community_id),
         )
@@ -429,7 +460,7 @@ class Casework:
         desk = desk_at(self.config, where.chat_id, where.topic_id)
         if desk is None:
             return say(texts.t(self.lang, "stats.not_here"))
-        number = parse_ticket(args[0]) if args else None
+        number = parse_ticket_id(args[0]) if args else None
         if number is None:
             return say(texts.t(self.lang, "ticket.usage"))
         report = await self._find(number)
@@ -457,11 +488,14 @@ class Casework:
         """The rider answers a message about a report: relay it under the card."""
         async with self.db.transaction() as conn:
             link = await reports.link_for_message(conn, ctx.chat_id, reply_to)
-        if link is None or link.kind not in ("relay", "notice"):
+        if link is None or link.kind not in (REPORTER_LINK, FOLLOWER_LINK):
             return None
         report = await self._find(link.report_id)
         if report is None:
             return None
+        if link.kind == FOLLOWER_LINK or report.rider_id != ctx.rider.id:
+            # A +1 follower is not the reporter: their words do not go under the card.
+            return say(texts.t(ctx.lang, "follow.no_reply", ticket=report.id))
         actor = Actor(Role.RIDER, ctx.rider.id)
         try:
             decide(Status(report.status), report.handler_id, actor, Action.REPLY)
@@ -487,13 +521,17 @@ class Casework:
             )
         return say(texts.t(ctx.lang, "notice.relayed", ticket=report.id))
 
-    async def feedback(self, ctx: RiderCtx, report_id: int, fixed: bool) -> Outcome:
+    async def feedback(
+        self, ctx: RiderCtx, report_id: int, fixed: bool, message_id: int | None
+    ) -> Outcome:
         """已解决？ Fixed closes the report; not fixed reopens it (返工) and tells the staff."""
         report = await self._find(report_id)
         if report is None or report.rider_id != ctx.rider.id:
             return Outcome(toast=texts.t(ctx.lang, "button.stale"), alert=True)
         actor = Actor(Role.RIDER, ctx.rider.id)
         try:
+            # Asked on one of this report's notices, never on another message (it is edited).
+            await self.access.require_origin(ctx.chat_id, message_id, report.id, REPORTER_LINK)
             if fixed:
                 await self._step(
                     report,
@@ -541,43 +579,10 @@ class Casework:
     # ---- messages out -----------------------------------------------------------------
 
     async def _tell_rider(
-        self,
-        report: Report,
-        key: str,
-        *,
-        photo: Any = None,
-        ask_buttons: Any = (),
-        followers: bool = True,
-        **values: Any,
+        self, report: Report, key: str, *, photo: Any = None, ask_buttons: Any = (), **values: Any
     ) -> bool:
-        """A notice to the reporting rider (and +1 followers); their replies come back here."""
-        async with self.db.transaction() as conn:
-            ids = [report.rider_id]
-            if followers:
-                ids += await reports.follower_ids(conn, report.id)
-            people = [await riders.get(conn, i) for i in ids]
-        delivered = False
-        for i, rider in enumerate(people):
-            if rider is None:
-                continue
-            lang = texts.pick_language(rider.language, None, self.config.language)
-            reply = Reply(
-                texts.t(lang, key, ticket=report.id, **values),
-                buttons=ask_buttons if i == 0 else (),
-                photo=photo,
-            )
-            try:
-                message_id = await self.notifier.send(ChatTarget(rider.tg_user_id), reply)
-            except DeliveryError as exc:
-                log.info(
-                    "rider notice not delivered", extra={"report": report.id, "reason": exc.reason}
-                )
-                continue
-            delivered = True
-            link = CardMessage(report.id, rider.tg_user_id, None, message_id, "relay")
-            async with self.db.transaction() as conn:
-                await reports.add_card_messages(conn, report.id, [link], self.clock.now())
-        return delivered
+        """A notice to the reporter (followers hear of status changes only); True if it arrived."""
+        return await self.notices.tell(report, key, photo=photo, ask_buttons=ask_buttons, **values)
 
     async def _tell_staff(self, report: Report, key: str, **values: Any) -> None:
         await self.post_to_staff(

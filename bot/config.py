@@ -669,11 +669,24 @@ def _supervisors(r: _Reader, raw: Mapping[str, Any]) -> Supervisors | None:
 def _check_chats(
     r: _Reader, communities: tuple[Community, ...], supervisors: Supervisors | None
 ) -> None:
-    """Two communities in the same chat and topic could not tell their cards apart."""
+    """Two communities in the same chat and topic could not tell their cards apart.
+
+    The supervisors' chat must be theirs alone: forum topics are no boundary (every member
+    of a group can post in every topic), so a community sharing it, even in another topic,
+    could act as the supervisors (any report, the county ledger).
+    """
     owners: dict[ChatTarget, str] = {}
     if supervisors:
         owners[supervisors.chat] = "supervisors"
     for i, c in enumerate(communities):
+        if supervisors and c.chat.chat_id == supervisors.chat.chat_id:
+            r.problem(
+                f"communities[{i}].chat_id",
+                f"chat {c.chat.chat_id} is the supervisors' chat; every member of a group "
+                "can post in every topic, so this community's staff could act as the "
+                "supervisors: give the supervisors a group of their own",
+            )
+            continue
         other = owners.get(c.chat)
         if other:
             r.problem(

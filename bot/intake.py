@@ -9,6 +9,7 @@ pressed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from bot.dispatch import Dispatcher
 from bot.duplicates import similar_open_report
 from bot.geo import LatLon, valid_latlon
 from bot.messages import AskFor, Button, Outcome, Reply, say
+from bot.numbers import MAX_ID, parse_positive_int
 from bot.riders import RiderCtx
 from bot.routing import Route, Router
 from storage import drafts, riders
@@ -224,8 +226,8 @@ class Intake:
             )
         if cb.action == "back":
             return await self._step(ctx, draft)
-        if cb.action == "join" and (cb.arg or "").isdigit():
-            return await self.join(ctx, draft, int(cb.arg or 0))
+        if cb.action == "join" and (report_id := parse_positive_int(cb.arg, MAX_ID)):
+            return await self.join(ctx, draft, report_id)
         if cb.action == "sep":
             async with self.db.transaction() as conn:
                 draft = await drafts.update_fields(
@@ -331,17 +333,22 @@ class Intake:
                 "\n".join([*head, texts.t(lang, "ask.category")]),
                 buttons=self._category_buttons(ctx, draft.id),
             )
-        if not draft.not_duplicate:
-            similar = await similar_open_report(
-                self.db,
-                self.config,
-                draft.category,
-                LatLon(draft.lat, draft.lon),
-                self.clock.now(),
-            )
-            if similar is not None:
-                return self._duplicate_question(ctx, draft, similar)
+        similar = await self._offer(draft)
+        if similar is not None:
+            return self._duplicate_question(ctx, draft, similar)
         return Reply(self.summary_text(ctx, draft), _summary_buttons(lang, draft.id))
+
+    async def _offer(self, draft: Draft) -> Report | None:
+        """The open report this draft is offered to join (+1), if any: one at a time."""
+        if draft.not_duplicate or draft.category is None or draft.lat is None:
+            return None
+        return await similar_open_report(
+            self.db,
+            self.config,
+            draft.category,
+            LatLon(draft.lat, draft.lon),  # type: ignore[arg-type]
+            self.clock.now(),
+        )
 
     def _duplicate_question(self, ctx: RiderCtx, draft: Draft, similar: Report) -> Reply:
         lang = ctx.lang
@@ -367,7 +374,15 @@ class Intake:
         return Reply(text, buttons)
 
     async def join(self, ctx: RiderCtx, draft: Draft, report_id: int) -> Outcome:
-        """+1: the rider's sighting confirms an open report; they follow it from now on."""
+        """+1: the rider's sighting confirms an open report; they follow it from now on.
+
+        Only the report this draft is offered now can be joined: a crafted button naming
+        any other ticket would let anyone follow (and hear about) any report.
+        """
+        offered = await self._offer(draft)
+        if offered is None or offered.id != report_id:
+            step = await self._step(ctx, draft)  # show what the draft really asks now
+            return dataclasses.replace(step, toast=texts.t(ctx.lang, "button.stale"), alert=True)
         now = self.clock.now()
         async with self.db.transaction() as conn:
             report = await report_rows.get(conn, report_id)

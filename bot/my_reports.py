@@ -30,6 +30,8 @@ RIDER_VISIBLE = frozenset(
         "joined",
     }
 )
+# A follower (+1, or a merged duplicate) sees the steps, not the staff↔reporter conversation.
+FOLLOWER_VISIBLE = RIDER_VISIBLE - {"replied", "rider_replied"}
 
 
 class MyReports:
@@ -100,14 +102,18 @@ class MyReports:
             texts.t(lang, "my.place", place=place_name(self.config, report.community_id, lang)),
             texts.t(lang, "card.deadline_short", when=when(report.deadline_at, tz, lang)),
         ]
-        if report.note:
+        reporter = report.rider_id == ctx.rider.id
+        if report.note and reporter:
             lines.append(texts.t(lang, "card.note", note=report.note))
-        visible = [e for e in history if e["kind"] in RIDER_VISIBLE]
+        kinds = RIDER_VISIBLE if reporter else FOLLOWER_VISIBLE
+        # Riders see what happened, not which staff member did it; followers not the
+        # words either (notes and replies were for the reporter).
+        hidden = {"name": None} if reporter else {"name": None, "note": None, "text": None}
+        visible = [e for e in history if e["kind"] in kinds]
         if visible:
             lines.append(texts.t(lang, "card.history"))
-            # Riders see what happened, not which staff member did it.
             lines += [
-                history_line(self.config, {**e, "data": {**e["data"], "name": None}}, lang)
+                history_line(self.config, {**e, "data": {**e["data"], **hidden}}, lang)
                 for e in visible
             ]
         return say("\n".join(lines))

@@ -39,3 +39,13 @@ class Notifier(Protocol):
     async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
         """Post a report's photos, card and location pin. Raises DeliveryError."""
         ...
+
+
+class MembershipUnknown(Exception):
+    """The chat platform could not say whether someone belongs to a chat (try later)."""
+
+
+class MemberLookup(Protocol):
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        """Whether the user belongs to the chat now. Raises MembershipUnknown."""
+        ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import texts
+from bot.access import Access
 from bot.casework import Casework
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -18,7 +19,7 @@ from bot.intake import Intake
 from bot.ledger import Ledger
 from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
-from bot.ports import Notifier
+from bot.ports import MemberLookup, Notifier
 from bot.registration import Registration
 from bot.riders import RiderCtx, identify
 from bot.routing import Area, Router
@@ -44,6 +45,7 @@ class Services:
     clock: Clock
     notifier: Notifier
     dispatcher: Dispatcher
+    access: Access
     intake: Intake
     registration: Registration
     casework: Casework
@@ -54,7 +56,14 @@ class Services:
     ledger: Ledger
 
     @classmethod
-    def create(cls, config: Config, notifier: Notifier, clock: Clock | None = None) -> Services:
+    def create(
+        cls,
+        config: Config,
+        notifier: Notifier,
+        clock: Clock | None = None,
+        *,
+        members: MemberLookup,
+    ) -> Services:
         """Wire the use cases; nothing touches the disk or network until `start`."""
         clock = clock or SystemClock()
         db = Database(create_engine(config.database_url))
@@ -66,6 +75,7 @@ class Services:
         intake = Intake(
             config=config, db=db, photos=photos, router=router, dispatcher=dispatcher, clock=clock
         )
+        access = Access(db=db, clock=clock, members=members)
         casework = Casework(
             config=config,
             db=db,
@@ -73,6 +83,7 @@ class Services:
             notifier=notifier,
             clock=clock,
             dispatcher=dispatcher,
+            access=access,
         )
         return cls(
             config=config,
@@ -82,6 +93,7 @@ class Services:
             clock=clock,
             notifier=notifier,
             dispatcher=dispatcher,
+            access=access,
             intake=intake,
             registration=Registration(db=db, clock=clock),
             casework=casework,

@@ -16,6 +16,7 @@ from bot.formatting import hours, when
 from bot.messages import Outcome, say
 from bot.metrics import Metrics, Period, last_days, percent
 from bot.metrics import ranked as rank
+from bot.numbers import parse_positive_int
 from storage.database import Database
 
 DEFAULT_DAYS = 30
@@ -27,10 +28,8 @@ def parse_days(args: list[str]) -> int | None:
     """`/stats [days]`: ASCII digits only, clamped to a year; None when it is not a number."""
     if not args:
         return DEFAULT_DAYS
-    word = args[0]
-    if not (word.isascii() and word.isdigit() and len(word) <= MAX_DIGITS):
-        return None
-    return max(1, min(MAX_DAYS, int(word)))
+    days = parse_positive_int(args[0], 10**MAX_DIGITS - 1)
+    return None if days is None else min(MAX_DAYS, days)
 
 
 class Stats:

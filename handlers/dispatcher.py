@@ -32,7 +32,9 @@ async def button(update: Update, context: SuishouContext) -> None:
     if cb is None or cb.scope != "r":
         outcome = Outcome(toast=t(services.config.language, "button.stale"), alert=True)
     else:
-        outcome = await services.casework.press(_where(query.message), _staff(query.from_user), cb)
+        outcome = await services.casework.press(
+            _where(query.message), _staff(query.from_user), cb, query.message.message_id
+        )
     await context.outbox.deliver(update, outcome)
 
 

@@ -28,3 +28,14 @@ async def chat_id(update: Update, context: SuishouContext) -> None:
     topic = message.message_thread_id if message.is_topic_message else None
     outcome = context.services.chat_ids(chat.id, topic, chat.title or "")
     await context.outbox.deliver(update, outcome)
+
+
+async def members_changed(update: Update, context: SuishouContext) -> None:
+    """Someone joined or left a group: their next staff action asks Telegram afresh."""
+    message = update.effective_message
+    if message is None:
+        return
+    people = [*message.new_chat_members, message.left_chat_member]
+    for user in people:
+        if user is not None:
+            context.services.access.forget(message.chat_id, user.id)

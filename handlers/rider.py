@@ -198,7 +198,8 @@ async def button(update: Update, context: SuishouContext) -> None:
     if cb is not None and cb.scope == "d":
         outcome = await services.intake.press(ctx, cb)
     elif cb is not None and cb.scope == "r" and cb.action == "fb":
-        outcome = await services.casework.feedback(ctx, cb.target, cb.arg == "y")
+        message_id = query.message.message_id if query.message else None
+        outcome = await services.casework.feedback(ctx, cb.target, cb.arg == "y", message_id)
     elif cb is not None and cb.scope == "r" and cb.action == "det":
         outcome = await services.my_reports.detail(ctx, cb.target)
     elif cb is not None and cb.scope == "u":

@@ -27,6 +27,12 @@ def test_round_trip_and_size() -> None:
         "v1:d:1:cat:a:b",
         "y",
         "v1:d:1:" + "x" * 80,
+        "v1:r:²:acc",
+        "v1:r:١:acc",
+        "v1:r:99999999999999999999:acc",
+        "v1:r:0:acc",
+        "v1:r:-1:acc",
+        "v1:r:+1:acc",
     ],
 )
 def test_foreign_or_old_payloads_are_rejected(data: str | None) -> None:

@@ -269,41 +269,6 @@ class SendHelpers:
             data["reply_markup"] = new_markup
         data["edit_date"] = self._now()
 
-    def _member_json(self: FakeTelegram, user_id: int, status: str) -> dict[str, Any]:
-        user = copy.deepcopy(self._users[user_id])
-        for key in ("can_join_groups", "can_read_all_group_messages", "supports_inline_queries"):
-            user.pop(key, None)
-        if status == "creator":
-            return {"user": user, "status": "creator", "is_anonymous": False}
-        if status == "administrator":
-            rights = dict.fromkeys(
-                [
-                    "can_manage_chat",
-                    "can_delete_messages",
-                    "can_manage_video_chats",
-                    "can_restrict_members",
-                    "can_change_info",
-                    "can_invite_users",
-                    "can_post_stories",
-                    "can_edit_stories",
-                    "can_delete_stories",
-                    "can_pin_messages",
-                    "can_manage_topics",
-                ],
-                True,
-            )
-            return {
-                "user": user,
-                "status": "administrator",
-                "can_be_edited": False,
-                "is_anonymous": False,
-                **rights,
-                "can_promote_members": False,
-            }
-        if status == "kicked":
-            return {"user": user, "status": "kicked", "until_date": 0}
-        return {"user": user, "status": status if status in ("member", "left") else "member"}
-
 
 def location_from(p: Params) -> dict[str, Any]:
     latitude, longitude = p.float("latitude"), p.float("longitude")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .files import DOWNLOAD_LIMIT
 from .helpers import ADMIN, Files, SendHelpers, location_from
 from .html import utf16_len
+from .members import Memberships
 from .params import ApiError, Params, bad, parse_markup, words
 from .state import DEFAULT_UPDATE_TYPES, _Poll
 
@@ -34,7 +35,7 @@ CONTENT_KEYS = ("text", "entities", "photo", "document", "caption", "caption_ent
 CONTENT_KEYS += ("location", "venue", "contact", "has_media_spoiler", "show_caption_above_media")
 
 
-class BotApiMethods(SendHelpers):
+class BotApiMethods(SendHelpers, Memberships):
     """The implemented Bot API methods; everything else answers 404 and is recorded."""
 
     @staticmethod
@@ -363,32 +364,6 @@ class BotApiMethods(SendHelpers):
             },
         )
         return info
-
-    def api_getChatMember(self: FakeTelegram, p: Params, files: Files) -> Any:
-        chat = self._find_chat(p.chat_id())
-        user_id = p.int("user_id")
-        if user_id not in self._users:
-            raise bad("user not found")
-        if user_id == self.bot_id:
-            status = chat.bot_status if chat.type != "private" else "member"
-        else:
-            status = chat.members.get(user_id, "left")
-        return self._member_json(user_id, status)
-
-    def api_getChatAdministrators(self: FakeTelegram, p: Params, files: Files) -> Any:
-        chat = self._find_chat(p.chat_id())
-        if chat.type == "private":
-            raise bad("there are no administrators in the private chat")
-        admins = [self._member_json(u, s) for u, s in chat.members.items() if s in ADMIN]
-        if chat.bot_status in ADMIN:
-            admins.append(self._member_json(self.bot_id, chat.bot_status))
-        return admins
-
-    def api_getChatMemberCount(self: FakeTelegram, p: Params, files: Files) -> Any:
-        chat = self._find_chat(p.chat_id())
-        present = ("creator", "administrator", "member", "restricted")
-        count = sum(1 for s in chat.members.values() if s in present)
-        return count + (chat.bot_status in present or chat.type == "private")
 
     def api_createForumTopic(self: FakeTelegram, p: Params, files: Files) -> Any:
         chat = self._find_chat(p.chat_id())

@@ -204,6 +204,10 @@ class Person:
             raise AssertionError("reply() needs text or photo")
         return self.text(text, chat=chat, reply_to=to)
 
+    def leave(self, chat: ChatRef) -> dict[str, Any]:
+        """Leave a group (Telegram posts "… left the group"); returns that Update."""
+        return self.fake.leave(_chat_id(chat, self.id), self.user)
+
     # ----------------------------------------------------------------- buttons
 
     def press(self, message: Any, button_text: str) -> dict[str, Any]:
@@ -307,6 +311,11 @@ class Person:
                 status = target_chat.members.setdefault(self.id, "member")
                 if status in ("left", "kicked"):
                     raise AssertionError(f"{self} is {status} in chat {chat_id}")
+                rights = target_chat.restrictions.get(self.id, {})
+                if status == "restricted" and not (
+                    rights.get("is_member") and rights.get("can_send_messages")
+                ):
+                    raise AssertionError(f"{self} may not post in chat {chat_id}")
             target = None
             if reply_to is not None:
                 target = target_chat.messages.get(reply_to["message_id"])
@@ -330,6 +339,8 @@ class Person:
 
     def _callback(self, message: dict[str, Any], data: str) -> dict[str, Any]:
         fake = self.fake
+        if not fake.can_see(message["chat"]["id"], self.id):
+            raise AssertionError(f"{self} cannot see chat {message['chat']['id']} to press in it")
         with fake._lock:
             query_id = str(fake._next_query_id)
             fake._next_query_id += 1

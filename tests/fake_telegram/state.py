@@ -68,6 +68,7 @@ class _Msg:
 class _Chat:
     json: dict[str, Any]
     members: dict[int, str] = field(default_factory=dict)
+    restrictions: dict[int, dict[str, Any]] = field(default_factory=dict)  # "restricted" ones
     bot_status: str = "member"
     topics: dict[int, dict[str, Any]] = field(default_factory=dict)
     messages: dict[int, _Msg] = field(default_factory=dict)

@@ -1,0 +1,83 @@
+"""What riders hear about a report: the reporter everything, +1 followers status changes only.
+
+The reporter gets each step's notice (with the resolution note and photo, and the 已解决？
+buttons) and staff's replies, and may answer them: those notices are linked as "relay",
+so a reply comes back under the card. A follower (a rider who joined with +1, or whose
+duplicate was merged into this report) is only told that the status moved, in words of
+its own ([follow] in the locales): never the conversation, never the note, and their
+notices are linked as "follow", so they cannot speak as the reporter.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import ChatTarget, Config
+from bot.messages import Reply
+from bot.ports import DeliveryError, Notifier
+from storage import reports, riders
+from storage.database import Database
+from storage.records import CardMessage, Report, Rider
+
+log = logging.getLogger(__name__)
+
+REPORTER_LINK = "relay"  # replies to it reach the staff
+FOLLOWER_LINK = "follow"  # replies to it are answered, not relayed
+
+
+class RiderNotices:
+    def __init__(self, *, config: Config, db: Database, notifier: Notifier, clock: Clock) -> None:
+        self.config = config
+        self.db = db
+        self.notifier = notifier
+        self.clock = clock
+
+    async def tell(
+        self,
+        report: Report,
+        key: str,
+        *,
+        photo: Any = None,
+        ask_buttons: Any = (),
+        **values: Any,
+    ) -> bool:
+        """Send `key` (e.g. "notice.accepted") to the reporter, and its follower version
+        ("follow.accepted"), when there is one, to the followers. True when the reporter got it.
+        """
+        follow_key = "follow." + key.split(".", 1)[1]
+        async with self.db.transaction() as conn:
+            reporter = await riders.get(conn, report.rider_id)
+            followers = []
+            if follow_key in texts.catalog(self.config.language):
+                ids = await reports.follower_ids(conn, report.id)
+                followers = [await riders.get(conn, i) for i in ids if i != report.rider_id]
+        delivered = False
+        if reporter is not None:
+            lang = self._lang(reporter)
+            text = texts.t(lang, key, ticket=report.id, **values)
+            reply = Reply(text, buttons=ask_buttons, photo=photo)
+            delivered = await self._send(report, reporter, reply, REPORTER_LINK)
+        for rider in followers:
+            if rider is not None:
+                text = texts.t(self._lang(rider), follow_key, ticket=report.id, **values)
+                await self._send(report, rider, Reply(text), FOLLOWER_LINK)
+        return delivered
+
+    def _lang(self, rider: Rider) -> str:
+        return texts.pick_language(rider.language, None, self.config.language)
+
+    async def _send(self, report: Report, rider: Rider, reply: Reply, kind: str) -> bool:
+        try:
+            message_id = await self.notifier.send(ChatTarget(rider.tg_user_id), reply)
+        except DeliveryError as exc:
+            log.info(
+                "rider notice not delivered", extra={"report": report.id, "reason": exc.reason}
+            )
+            return False
+        link = CardMessage(report.id, rider.tg_user_id, None, message_id, kind)
+        async with self.db.transaction() as conn:
+            await reports.add_card_messages(conn, report.id, [link], self.clock.now())
+        return True

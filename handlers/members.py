@@ -1,0 +1,36 @@
+"""Is this person in that group now? Telegram's getChatMember, read the way its statuses mean.
+
+"member", "administrator" and "creator" belong; "restricted" belongs only while
+``is_member`` is true (a restricted user who left keeps the restriction, not the seat);
+"left" and "kicked" do not. A user Telegram cannot find in the chat is no member. Any
+other failure means we cannot tell, and the application refuses rather than guesses.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot, ChatMemberRestricted
+from telegram.error import BadRequest, TelegramError
+
+from bot.ports import MembershipUnknown
+
+PRESENT = frozenset({"member", "administrator", "creator"})
+# What Telegram answers for someone it cannot find among the chat's members.
+NOT_FOUND = ("user not found", "member not found", "participant_id_invalid", "user_id_invalid")
+
+
+class TelegramMembers:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except BadRequest as exc:
+            if any(words in exc.message.lower() for words in NOT_FOUND):
+                return False
+            raise MembershipUnknown(exc.message) from exc
+        except TelegramError as exc:
+            raise MembershipUnknown(exc.message) from exc
+        if isinstance(member, ChatMemberRestricted):
+            return member.is_member
+        return member.status in PRESENT
