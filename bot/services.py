@@ -16,6 +16,7 @@ from bot.digest import Digests
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
 from bot.ledger import Ledger
+from bot.limits import RiderLimits
 from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
 from bot.ports import Notifier
@@ -52,6 +53,7 @@ class Services:
     stats: Stats
     digests: Digests
     ledger: Ledger
+    limits: RiderLimits
 
     @classmethod
     def create(cls, config: Config, notifier: Notifier, clock: Clock | None = None) -> Services:
@@ -90,6 +92,9 @@ class Services:
             stats=Stats(config=config, db=db),
             digests=Digests(config=config, db=db, notifier=notifier, clock=clock),
             ledger=Ledger(config=config, db=db, notifier=notifier, clock=clock),
+            limits=RiderLimits(
+                config.limits.messages_per_minute, config.limits.reports_per_hour, clock
+            ),
         )
 
     async def start(self) -> None:
