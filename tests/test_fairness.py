@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -18,13 +19,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import BaseRateLimiter
 
 from bot.app import build_application, on_shutdown, on_startup
 from bot.config import LimitSettings
-from tests.conftest import ROOT, TOKEN, FakeClock, Stage, make_config, make_world, stop_app
+from storage.tables import drafts
+from storage.tables import riders as rider_rows
+from tests.conftest import (
+    IN_DONGGUAN,
+    IN_XIGUAN,
+    ROOT,
+    TOKEN,
+    FakeClock,
+    Stage,
+    make_config,
+    make_world,
+    stop_app,
+)
 from tests.fake_telegram import FakeRequest, FakeTelegram, Person
+from tests.images import jpeg
 from tests.test_casework import card_of, staff_of
 from tests.test_rider_intake import buttons, report_quickly
 
@@ -58,7 +73,7 @@ async def test_a_flooding_rider_is_told_once_then_ignored_until_the_minute_passe
     assert answers[-1] == (
         "你发得太快了，先歇一歇吧 🙏 14:01:00 之前发来的消息不会处理，之后再继续就好。"
     )
-    # Presses count too, and stay unanswered, as do more messages.
+    # Further messages, commands included, stay unanswered until the minute has passed.
     await queue(stage, [flooder.text("还在刷"), flooder.command("/help")])
     await drained(stage)
     assert len(texts_to(stage, flooder)) == limit + 1
@@ -73,15 +88,12 @@ async def test_a_flooding_rider_is_told_once_then_ignored_until_the_minute_passe
 
 
 async def note_of(stage: Stage, person: Person) -> str | None:
-    from sqlalchemy import select
-
-    from storage.tables import drafts, riders
 
     async with stage.services.db.transaction() as conn:
         query = (
             select(drafts.c.note)
-            .join(riders, riders.c.id == drafts.c.rider_id)
-            .where(riders.c.tg_user_id == person.id)
+            .join(rider_rows, rider_rows.c.id == drafts.c.rider_id)
+            .where(rider_rows.c.tg_user_id == person.id)
         )
         return (await conn.execute(query)).scalar_one()
 
@@ -94,6 +106,44 @@ async def test_each_chat_keeps_its_order_while_chats_run_side_by_side(stage: Sta
     for r in riders:
         name = r.user["first_name"]
         assert await note_of(stage, r) == "\n".join(f"{name}-{i}" for i in range(12))
+
+
+async def test_riders_reporting_at_once_each_get_one_ticket(stage: Stage) -> None:
+    """Side by side, the database still sees one writer at a time: nothing is lost."""
+
+    riders = [stage.person(f"骑手{n}") for n in range(6)]
+    spots = [IN_DONGGUAN if n % 2 else IN_XIGUAN for n in range(6)]
+    await queue(stage, (r.photo(jpeg(seed=n)) for n, r in enumerate(riders)))
+    await drained(stage)
+    await queue(stage, (r.location(p.lat, p.lon) for r, p in zip(riders, spots, strict=True)))
+    await drained(stage)
+    await queue(stage, (r.press(r.last_bot_message(), "🧹 环境卫生") for r in riders))
+    await drained(stage)
+    # Everyone presses Submit, and the first rider presses it twice.
+    summaries = [r.last_bot_message() for r in riders]
+    presses = [r.press(m, "✅ 提交") for r, m in zip(riders, summaries, strict=True)]
+    await queue(stage, [*presses, riders[0].press(summaries[0], "✅ 提交")])
+    await drained(stage)
+    tickets = sorted(
+        int(found[1])
+        for r in riders
+        for t in texts_to(stage, r)
+        if (found := re.match(r"✅ 已提交，工单号 #(\d+)", t))
+    )
+    assert tickets == [1, 2, 3, 4, 5, 6]
+    cards = [
+        m
+        for c in ("dongguan", "xiguan")
+        for m in stage.chat_messages(c)
+        if "工单 #" in m.get("text", "")
+    ]
+    assert len(cards) == 6
+    # The first rider's second press made nothing, and said so.
+    first = [t for t in texts_to(stage, riders[0]) if t.startswith("✅ 已提交，工单号")]
+    assert len(first) == 1
+    ticket = re.match(r"✅ 已提交，工单号 #(\d+)", first[0])[1]  # type: ignore[index]
+    answers = [a.get("text", "") for a in stage.tg.callback_answers]
+    assert answers.count(f"这份上报已经提交过了，工单号 #{ticket}。") == 1
 
 
 class HeldGroups(BaseRateLimiter[None]):
@@ -234,9 +284,6 @@ async def test_reports_per_hour_are_limited_with_one_polite_answer(
 
 async def test_first_contacts_handled_at_once_make_one_rider(stage: Stage) -> None:
     """Updates now run side by side; a new rider's first updates must not collide."""
-    from sqlalchemy import func, select
-
-    from storage.tables import riders
 
     newcomer = stage.person("新骑手")
     ctxs = await asyncio.gather(
@@ -244,7 +291,11 @@ async def test_first_contacts_handled_at_once_make_one_rider(stage: Stage) -> No
     )
     assert len({c.rider.id for c in ctxs}) == 1
     async with stage.services.db.transaction() as conn:
-        query = select(func.count()).select_from(riders).where(riders.c.tg_user_id == newcomer.id)
+        query = (
+            select(func.count())
+            .select_from(rider_rows)
+            .where(rider_rows.c.tg_user_id == newcomer.id)
+        )
         assert (await conn.execute(query)).scalar_one() == 1
 
 
