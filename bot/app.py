@@ -23,6 +23,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -37,9 +38,10 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.metrics import Period
 from bot.services import Services
-from handlers import buttons, dispatcher, errors, groups, jobs, rider
+from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider
 from handlers.context import SuishouContext
 from handlers.members import TelegramMembers
+from handlers.ordering import PerChatUpdateProcessor
 from handlers.outbox import TelegramOutbox
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,15 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limit: bool = True,
+    rate_limit: bool | BaseRateLimiter = True,
 ) -> Application:
+    """The Application for `config`.
+
+    `rate_limit`: True for PTB's AIORateLimiter (Telegram's flood limits), False for none
+    (tests), or a rate limiter of one's own. Updates of different chats are handled side by
+    side, each chat's (and each person's) in order: see handlers/ordering.py.
+    """
+    processor = PerChatUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -73,17 +82,22 @@ def build_application(
         .context_types(ContextTypes(context=SuishouContext))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
+        .concurrent_updates(processor)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
-    if rate_limit:
+    if isinstance(rate_limit, BaseRateLimiter):
+        builder = builder.rate_limiter(rate_limit)
+    elif rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
     outbox = TelegramOutbox(app.bot)
     app.bot_data["outbox"] = outbox
-    app.bot_data["services"] = Services.create(
+    app.bot_data["services"] = services = Services.create(
         config, outbox, clock, members=TelegramMembers(app.bot)
     )
+    # Per-rider message limits, applied as updates arrive (before they wait in line).
+    processor.gate = limits.FloodGate(services, outbox)
     _add_handlers(app)
     return app
 

@@ -314,8 +314,9 @@ class Casework:
             handler_name=None,
             transfer_count=report.transfer_count + 1,
         )
+        # Not inside the transaction: that would hold two pooled connections at once.
+        old_card = await self.cards.card_message(report.id, old_chat)
         async with self.db.transaction() as conn:
-            old_card = await self.cards.card_message(report.id, old_chat)
             await reports.set_card_kind(conn, report.id, old_chat, "moved")
         place = self.config.desk_name(target_id)
         if old_card:

@@ -104,6 +104,14 @@ class PointsRules:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Per-rider limits: one person's flood must not slow everyone else down."""
+
+    messages_per_minute: int = 20  # messages and button presses in the private chat
+    reports_per_hour: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     token_env: str
     api_base_url: str
@@ -123,6 +131,7 @@ class Config:
     calendar: WorkingCalendar | None = None
     digest: DigestSettings = DigestSettings()
     points: PointsRules = PointsRules()
+    limits: LimitSettings = LimitSettings()
     source: Path | None = None
 
     def category(self, code: str) -> Category | None:
@@ -230,6 +239,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
             "calendar",
             "digest",
             "points",
+            "limits",
         },
     )
     bot = _table(r, raw, "bot")
@@ -281,6 +291,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
     calendar = _calendar(r, raw, tz)
     digest = _digest(r, raw, tz)
     points = _points(r, raw)
+    limits = _limits(r, raw)
     _check_chats(r, communities, supervisors)
 
     if r.problems:
@@ -304,6 +315,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
         calendar=calendar,
         digest=digest,
         points=points,
+        limits=limits,
         source=source,
     )
 
@@ -653,6 +665,19 @@ def _points(r: _Reader, raw: Mapping[str, Any]) -> PointsRules:
         accepted=PointsRules.accepted if accepted is None else accepted,
         fixed_bonus=PointsRules.fixed_bonus if bonus is None else bonus,
     )
+
+
+def _limits(r: _Reader, raw: Mapping[str, Any]) -> LimitSettings:
+    table = _table(r, raw, "limits")
+    defaults = LimitSettings()
+    values: dict[str, int] = {}
+    for key in ("messages_per_minute", "reports_per_hour"):
+        value = r.get(table, "limits", key, int, getattr(defaults, key))
+        if value is not None and value < 1:
+            r.problem(f"limits.{key}", "must be at least 1")
+        values[key] = value if value is not None and value >= 1 else getattr(defaults, key)
+    r.unknown_keys(table, "limits", set(values))
+    return LimitSettings(**values)
 
 
 def _supervisors(r: _Reader, raw: Mapping[str, Any]) -> Supervisors | None:

@@ -309,6 +309,7 @@ class Intake:
             edit=Reply(self.summary_text(ctx, draft, submitted=report.id)),
             replies=(Reply(text, remove_keyboard=True),),
             toast=texts.t(ctx.lang, "submit.toast", ticket=report.id),
+            created=report.id,
         )
 
     # ---- what to ask next ---------------------------------------------------------

@@ -53,13 +53,15 @@ class Outcome:
 
     `replies` are new messages to them; `edit` replaces the message whose button they
     pressed; `toast` is the short notice shown on the button press (`alert` makes it a
-    dialog they must dismiss).
+    dialog they must dismiss). `created` is the ticket the action made, if it made one
+    (what the per-rider report limit counts).
     """
 
     replies: tuple[Reply, ...] = ()
     edit: Reply | None = None
     toast: str | None = None
     alert: bool = False
+    created: int | None = None
 
 
 def say(text: str) -> Outcome:

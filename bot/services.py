@@ -17,6 +17,7 @@ from bot.digest import Digests
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
 from bot.ledger import Ledger
+from bot.limits import RiderLimits
 from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
 from bot.ports import MemberLookup, Notifier
@@ -54,6 +55,7 @@ class Services:
     stats: Stats
     digests: Digests
     ledger: Ledger
+    limits: RiderLimits
 
     @classmethod
     def create(
@@ -102,6 +104,9 @@ class Services:
             stats=Stats(config=config, db=db),
             digests=Digests(config=config, db=db, notifier=notifier, clock=clock),
             ledger=Ledger(config=config, db=db, notifier=notifier, clock=clock),
+            limits=RiderLimits(
+                config.limits.messages_per_minute, config.limits.reports_per_hour, clock
+            ),
         )
 
     async def start(self) -> None:

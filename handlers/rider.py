@@ -14,6 +14,7 @@ from bot.intake import FetchError, PhotoInput
 from bot.messages import Outcome, say
 from bot.riders import RiderCtx
 from bot.texts import t
+from handlers import limits
 from handlers.context import SuishouContext
 
 
@@ -195,7 +196,9 @@ async def button(update: Update, context: SuishouContext) -> None:
     ctx = await _rider(update, context)
     cb = decode(query.data)
     services = context.services
-    if cb is not None and cb.scope == "d":
+    if cb is not None and cb.scope == "d" and cb.action == "submit":
+        outcome = await limits.submit(ctx, cb, context)
+    elif cb is not None and cb.scope == "d":
         outcome = await services.intake.press(ctx, cb)
     elif cb is not None and cb.scope == "r" and cb.action == "fb":
         message_id = query.message.message_id if query.message else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Rider
@@ -29,12 +30,15 @@ async def get_by_tg(conn: AsyncConnection, tg_user_id: int) -> Rider | None:
 async def get_or_create(
     conn: AsyncConnection, tg_user_id: int, display_name: str, now: datetime
 ) -> Rider:
-    """The rider for this Telegram account, created on first contact."""
+    """The rider for this Telegram account, created on first contact.
+
+    Two first contacts handled at once both end with the one row, neither fails.
+    """
     rider = await get_by_tg(conn, tg_user_id)
     if rider:
         return rider
     await conn.execute(
-        insert(riders).values(
+        _insert_unless_there(conn).values(
             tg_user_id=tg_user_id, display_name=display_name[:64] or "骑手", created_at=now
         )
     )
@@ -48,3 +52,13 @@ async def set_fields(conn: AsyncConnection, rider_id: int, **values: Any) -> Rid
     rider = await get(conn, rider_id)
     assert rider is not None
     return rider
+
+
+def _insert_unless_there(conn: AsyncConnection) -> Insert:
+    """INSERT that leaves an existing rider (same tg_user_id) alone, where the SQL says so."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        return sqlite.insert(riders).on_conflict_do_nothing(index_elements=["tg_user_id"])
+    if name == "postgresql":
+        return postgresql.insert(riders).on_conflict_do_nothing(index_elements=["tg_user_id"])
+    return insert(riders)
