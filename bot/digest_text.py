@@ -18,7 +18,6 @@ from bot.desks import Desk, desks
 from bot.figures import DeskFigures, Figures
 from bot.formatting import hours, when
 from bot.metrics import Metrics, Period, percent
-from bot.metrics import ranked as rank
 
 log = logging.getLogger(__name__)
 
@@ -152,27 +151,10 @@ class DigestWriter:
             )
         return "\n".join(lines)
 
-    def _ranked(self, counted: DeskFigures) -> list[tuple[str | None, Metrics]]:
-        ids: list[str | None] = [c.id for c in self.config.communities] + [None]
-        return rank({cid: counted.metrics(cid) for cid in ids})
-
     async def _county_text(self, week: _Week) -> str:
         lang = self.lang
         lines = [self._title(texts.t(lang, "digest.county"), week)]
-        for i, (cid, m) in enumerate(self._ranked(week.now), 1):
-            lines.append(
-                texts.t(
-                    lang,
-                    "digest.row",
-                    rank=i,
-                    name=self.config.desk_name(cid),
-                    closure=percent(m.closure_rate),
-                    closed=m.closed,
-                    due=m.due,
-                    on_time=percent(m.on_time_rate),
-                    received=m.received,
-                )
-            )
+        lines += week.now.ranking_lines(self.config, "digest.row", lang)
         total, before = Metrics.of(week.now.total), Metrics.of(week.before.total)
         lines.append(
             texts.t(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import texts
-from bot.config import PointsRules
-from bot.metrics import Metrics, Period, Tally
+from bot.config import Config, PointsRules
+from bot.metrics import Metrics, Period, Tally, percent, ranked
 from storage import figures as sql
 from storage.database import Database
 from storage.figures import EVERY, Scope
@@ -30,6 +30,26 @@ class DeskFigures:
 
     def metrics(self, desk: str | None) -> Metrics:
         return Metrics.of(self.tally(desk))
+
+    def ranking_lines(self, config: Config, key: str, lang: str) -> list[str]:
+        """Every community and the supervisors' queue, best first, one line each (`key`)."""
+        ids: list[str | None] = [c.id for c in config.communities] + [None]
+        return [
+            texts.t(
+                lang,
+                key,
+                rank=i,
+                name=config.desk_name(cid),
+                closure=percent(m.closure_rate),
+                closed=m.closed,
+                due=m.due,
+                on_time=percent(m.on_time_rate),
+                received=m.received,
+                open=m.open_at_end,
+                overdue=m.overdue_open,
+            )
+            for i, (cid, m) in enumerate(ranked({cid: self.metrics(cid) for cid in ids}), 1)
+        ]
 
 
 @dataclass(frozen=True)

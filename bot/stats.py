@@ -15,7 +15,6 @@ from bot.figures import Figures
 from bot.formatting import hours, when
 from bot.messages import Outcome, say
 from bot.metrics import Metrics, Period, last_days, percent
-from bot.metrics import ranked as rank
 from bot.numbers import parse_positive_int
 from storage.database import Database
 
@@ -114,24 +113,8 @@ class Stats:
     async def _county(self, period: Period, days: int) -> str:
         lang = self.lang
         counted = await self.figures.tallies(period)
-        ids: list[str | None] = [c.id for c in self.config.communities] + [None]
-        per = {cid: counted.metrics(cid) for cid in ids}
         lines = [self._header(texts.t(lang, "stats.county"), period, days)]
-        for i, (cid, m) in enumerate(rank(per), 1):
-            lines.append(
-                texts.t(
-                    lang,
-                    "stats.row",
-                    rank=i,
-                    name=self.config.desk_name(cid),
-                    closure=percent(m.closure_rate),
-                    closed=m.closed,
-                    due=m.due,
-                    on_time=percent(m.on_time_rate),
-                    open=m.open_at_end,
-                    overdue=m.overdue_open,
-                )
-            )
+        lines += counted.ranking_lines(self.config, "stats.row", lang)
         lines.append("")
         lines.append(f"<b>{texts.t(lang, 'stats.total')}</b>")
         lines += self._body(Metrics.of(counted.total))
