@@ -214,6 +214,7 @@ class Casework:
                 report.id,
                 expected_status=report.status,
                 expected_handler=report.handler_id,
+                expected_community=report.community_id,
                 status=new.value,
                 **values,
             )

@@ -167,29 +167,39 @@ async def _report(conn: AsyncConnection, row: Any) -> Report:
     return dataclasses.replace(report, photos=photos)
 
 
+ANY_COMMUNITY = object()  # transition(): the step does not depend on where the report is
+
+
 async def transition(
     conn: AsyncConnection,
     report_id: int,
     *,
     expected_status: str,
     expected_handler: int | None,
+    expected_community: object = ANY_COMMUNITY,
     **values: Any,
 ) -> bool:
     """Compare-and-set: change the report only if nobody changed it since it was read.
 
     Two staff pressing Accept at once both read "dispatched"; only one UPDATE matches.
+    A transfer leaves status and handler as they were ("dispatched", nobody), so a step
+    decided for one desk also names the community it was decided for: otherwise an
+    Accept read in 东关 just before the supervisors moved the report to 西关 would claim
+    西关's report, and two desks transferring at once would both succeed.
     """
-    handler = (
-        reports.c.handler_id.is_(None)
-        if expected_handler is None
-        else reports.c.handler_id == expected_handler
-    )
-    result = await conn.execute(
-        update(reports)
-        .where(reports.c.id == report_id, reports.c.status == expected_status, handler)
-        .values(**values)
-    )
+    conditions = [
+        reports.c.id == report_id,
+        reports.c.status == expected_status,
+        _is(reports.c.handler_id, expected_handler),
+    ]
+    if expected_community is not ANY_COMMUNITY:
+        conditions.append(_is(reports.c.community_id, expected_community))
+    result = await conn.execute(update(reports).where(*conditions).values(**values))
     return result.rowcount == 1
+
+
+def _is(column: Any, value: Any) -> Any:
+    return column.is_(None) if value is None else column == value
 
 
 async def set_fields(conn: AsyncConnection, report_id: int, **values: Any) -> None:
