@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -167,33 +167,28 @@ async def _report(conn: AsyncConnection, row: Any) -> Report:
     return dataclasses.replace(report, photos=photos)
 
 
-ANY_COMMUNITY = object()  # transition(): the step does not depend on where the report is
-
-
 async def transition(
     conn: AsyncConnection,
     report_id: int,
     *,
     expected_status: str,
     expected_handler: int | None,
-    expected_community: object = ANY_COMMUNITY,
+    expected: Mapping[str, Any] | None = None,
     **values: Any,
 ) -> bool:
     """Compare-and-set: change the report only if nobody changed it since it was read.
 
     Two staff pressing Accept at once both read "dispatched"; only one UPDATE matches.
-    A transfer leaves status and handler as they were ("dispatched", nobody), so a step
-    decided for one desk also names the community it was decided for: otherwise an
-    Accept read in 东关 just before the supervisors moved the report to 西关 would claim
-    西关's report, and two desks transferring at once would both succeed.
+    Status and handler do not show every change, so `expected` names more columns:
+    a transfer leaves them as they were ("dispatched", nobody), and a report reopened
+    and resolved again by the same person is "resolved" by them once more.
     """
     conditions = [
         reports.c.id == report_id,
         reports.c.status == expected_status,
         _is(reports.c.handler_id, expected_handler),
+        *(_is(reports.c[column], value) for column, value in (expected or {}).items()),
     ]
-    if expected_community is not ANY_COMMUNITY:
-        conditions.append(_is(reports.c.community_id, expected_community))
     result = await conn.execute(update(reports).where(*conditions).values(**values))
     return result.rowcount == 1
 

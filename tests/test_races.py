@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from tests.conftest import Stage
-from tests.test_casework import card_of, event_kinds, reported, row, staff_of
+from tests.test_casework import accept, card_of, event_kinds, reported, resolve, row, staff_of
 from tests.test_rider_intake import buttons
 from tests.test_sweep import sweep
 
@@ -100,3 +100,47 @@ async def test_two_desks_transferring_at_once_move_it_once(stage: Stage) -> None
     # Only the desk that holds the report has a card to act on.
     assert not [m for m in stage.chat_messages("xiguan") if "工单 #1 ·" in m.get("text", "")]
     assert buttons(card_of(stage, "fire_station"))[0] == "✋ 受理"
+
+
+async def test_a_slow_sweep_does_not_close_a_report_resolved_again_meanwhile(
+    stage: Stage,
+) -> None:
+    """The sweep reads every active report, then works through them, waiting on Telegram.
+
+    Meanwhile the rider of #2 says "not fixed" and the staff resolve it again: the sweep
+    must not close the new resolution with what it read before (the rider is asked anew).
+    """
+    await reported(stage, name="甲")  # #1: overdue at the sweep, so it is escalated first
+    rider = await reported(stage, name="乙")  # #2: resolved, unanswered for 72 hours
+    zhang = staff_of(stage, "dongguan", "张三")
+    await accept(stage, zhang, ticket=2)
+    await resolve(stage, zhang, "已处理", ticket=2)
+    stage.clock.advance(hours=72, minutes=1)
+
+    outbox = stage.services.sweep.notifier
+    send, gate = outbox.send, asyncio.Event()
+
+    async def slow_to_supervisors(chat, reply, reply_to=None):  # type: ignore[no-untyped-def]
+        if chat.chat_id == stage.chats["supervisors"]:
+            await gate.wait()
+        return await send(chat, reply, reply_to)
+
+    outbox.send = slow_to_supervisors  # type: ignore[method-assign]
+    sweeping = asyncio.ensure_future(sweep(stage))
+    await asyncio.sleep(0.05)  # the sweep waits on the escalation of #1
+    assert not sweeping.done()
+
+    await stage.send(rider.press(rider.last_bot_message(), "❌ 未解决"))
+    await accept(stage, zhang, ticket=2)
+    await resolve(stage, zhang, "彻底清理", ticket=2)
+    question = rider.last_bot_message()
+    gate.set()
+    done = await sweeping
+
+    assert done["auto_closed"] == 0
+    report = await row(stage, 2)
+    assert (report.status, report.resolve_count) == ("resolved", 2)
+    assert "彻底清理" in question["text"] and buttons(question) == ["✅ 已解决", "❌ 未解决"]
+    assert rider.last_bot_message()["message_id"] == question["message_id"]  # nothing since
+    await stage.send(rider.press(question, "✅ 已解决"))
+    assert (await row(stage, 2)).close_reason == "confirmed"
