@@ -214,6 +214,14 @@ class Casework:
                 report.id,
                 expected_status=report.status,
                 expected_handler=report.handler_id,
+                # The desk it was decided for, and the resolution it was decided on: a
+                # step read before a transfer, or before "not fixed" and a new
+                # resolution, must not land (the sweep reads every report, then works
+                # through them at Telegram's pace).
+                expected={
+                    "community_id": report.community_id,
+                    "resolve_count": report.resolve_count,
+                },
                 status=new.value,
                 **values,
             )

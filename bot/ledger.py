@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from datetime import date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot import texts
@@ -28,18 +29,42 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 
+MAX_EXPORT_DAYS = 366  # a ledger of decades would hold the bot for minutes
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # the form the usage shows, ASCII only
+
+
+class RangeTooLong(ValueError):
+    """More days than one export may cover."""
+
+
 def parse_range(args: list[str], today: date, tz: Any) -> Period:
-    """`/export [FROM [TO]]` with ISO dates, both days included; default the last 30 days."""
+    """`/export [FROM [TO]]` as YYYY-MM-DD, both days included; default the last 30 days.
+
+    ValueError for anything else (Python alone would also take "2026-W47" or "20261101",
+    and years such as 0001 or 9999 whose midnights have no UTC moment).
+    """
     if not args:
         first, last = today - timedelta(days=29), today
     else:
-        first = date.fromisoformat(args[0])
-        last = date.fromisoformat(args[1]) if len(args) > 1 else today
+        first = _date(args[0])
+        last = _date(args[1]) if len(args) > 1 else today
     if last < first:
         raise ValueError("the end date is before the start date")
-    start = datetime.combine(first, datetime.min.time(), tz)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    if (last - first).days >= MAX_EXPORT_DAYS:
+        raise RangeTooLong(f"more than {MAX_EXPORT_DAYS} days")
+    try:
+        start = datetime.combine(first, datetime.min.time(), tz)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+        start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("a date out of range") from exc
     return Period(start, end)
+
+
+def _date(text: str) -> date:
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)
 
 
 class Ledger:
@@ -68,6 +93,8 @@ class Ledger:
         tz = self.config.timezone
         try:
             period = parse_range(args, self.clock.now().astimezone(tz).date(), tz)
+        except RangeTooLong:
+            return say(texts.t(lang, "export.too_long", days=MAX_EXPORT_DAYS))
         except ValueError:
             return say(texts.t(lang, "export.usage"))
         start, end = period.start.date(), (period.end - timedelta(days=1)).date()

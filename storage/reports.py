@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -173,23 +173,28 @@ async def transition(
     *,
     expected_status: str,
     expected_handler: int | None,
+    expected: Mapping[str, Any] | None = None,
     **values: Any,
 ) -> bool:
     """Compare-and-set: change the report only if nobody changed it since it was read.
 
     Two staff pressing Accept at once both read "dispatched"; only one UPDATE matches.
+    Status and handler do not show every change, so `expected` names more columns:
+    a transfer leaves them as they were ("dispatched", nobody), and a report reopened
+    and resolved again by the same person is "resolved" by them once more.
     """
-    handler = (
-        reports.c.handler_id.is_(None)
-        if expected_handler is None
-        else reports.c.handler_id == expected_handler
-    )
-    result = await conn.execute(
-        update(reports)
-        .where(reports.c.id == report_id, reports.c.status == expected_status, handler)
-        .values(**values)
-    )
+    conditions = [
+        reports.c.id == report_id,
+        reports.c.status == expected_status,
+        _is(reports.c.handler_id, expected_handler),
+        *(_is(reports.c[column], value) for column, value in (expected or {}).items()),
+    ]
+    result = await conn.execute(update(reports).where(*conditions).values(**values))
     return result.rowcount == 1
+
+
+def _is(column: Any, value: Any) -> Any:
+    return column.is_(None) if value is None else column == value
 
 
 async def set_fields(conn: AsyncConnection, report_id: int, **values: Any) -> None:
