@@ -115,11 +115,12 @@ def _add_handlers(app: Application) -> None:
         )
     )
     app.add_handler(CommandHandler("ticket", dispatcher.ticket, groups_))
-    # Figures over the whole history take a while (about 0.5 s for /stats and 2 s for
-    # /digest or /export at 10,000 reports): they run beside other updates, not before them.
-    app.add_handler(CommandHandler("stats", dispatcher.stats, groups_, block=False))
-    app.add_handler(CommandHandler("digest", dispatcher.digest, groups_, block=False))
-    app.add_handler(CommandHandler("export", dispatcher.export, groups_, block=False))
+    # Figures are counted in SQL for their period alone (milliseconds); a ledger export
+    # takes longer, but updates of other chats never wait for it (handlers/ordering.py), and
+    # a burst of commands in one chat runs one after another, in order.
+    app.add_handler(CommandHandler("stats", dispatcher.stats, groups_))
+    app.add_handler(CommandHandler("digest", dispatcher.digest, groups_))
+    app.add_handler(CommandHandler("export", dispatcher.export, groups_))
     app.add_handler(CommandHandler(["report", "start", "help"], groups.private_only, groups_))
     app.add_handler(CommandHandler("start", rider.start, private))
     app.add_handler(CommandHandler("help", rider.help_, private))

@@ -50,3 +50,19 @@ async def test_a_range_of_decades_is_refused_before_any_work(stage: Stage) -> No
     # A year is still fine.
     answer = await answer_to(stage, "/export 2026-01-01 2026-12-31")
     assert answer == "⏳ 正在导出 1 条工单（2026-01-01 至 2026-12-31）…"
+
+
+async def test_a_burst_of_exports_in_one_chat_runs_one_after_another(stage: Stage) -> None:
+    """Three /export at once from the supervisors' chat: each file follows its own notice."""
+    from tests.test_fairness import drained, queue
+
+    await reported(stage)
+    stage.clock.advance(minutes=1)
+    boss = staff_of(stage, "supervisors", "王主任")
+    chat = stage.tg.chat(stage.chats["supervisors"])
+    before = len(stage.chat_messages("supervisors"))
+    await queue(stage, [boss.command("/export", chat=chat) for _ in range(3)])
+    await drained(stage)
+    await stage.until(lambda: len(stage.chat_messages("supervisors")) >= before + 6)
+    kinds = ["file" if "document" in m else "notice" for m in stage.chat_messages("supervisors")]
+    assert kinds[before:] == ["notice", "file"] * 3
