@@ -42,8 +42,8 @@ from storage.records import CardMessage, Report
 
 log = logging.getLogger(__name__)
 
-NOTE_MAX = 800  # resolution notes travel as photo captions (1024 characters at most)
-TICKET_LINES = 30  # /ticket shows the latest steps; a message holds 4096 characters
+NOTE_MAX = 800  # a resolution note or a relayed message, in characters (the outbox splits)
+TICKET_LINES = 30  # /ticket shows the latest steps (the outbox splits a long history)
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,8 @@ class Casework:
         await self.cards.refresh(report.id)
         return updated
 
-    async def resolve(self, report: Report, actor: Actor, note: str, photo: Any) -> Report:
+    async def resolve(self, report: Report, actor: Actor, note: str, photo: Any) -> bool:
+        """Resolve and ask the rider 已解决？; whether the question reached the rider."""
         now = self.clock.now()
         data = {"note": note, "photo": photo.sha256 if photo else None}
         updated = await self._step(
@@ -272,14 +273,14 @@ class Casework:
                 ),
             ),
         )
-        await self._tell_rider(
+        missed = await self._tell_rider(
             updated,
             "notice.resolved",
             photo=photo.path if photo else None,
             ask_buttons=buttons,
             note=note,
         )
-        return updated
+        return missed is None
 
     async def reject(
         self, report: Report, actor: Actor, reason: str, duplicate_of: int | None = None
@@ -393,8 +394,10 @@ class Casework:
             if not note:
                 return say(texts.t(lang, "staff.note_needed"))
             stored = await self._store(photo) if photo else None
-            await self.resolve(report, actor, note, stored)
-            reply = texts.t(lang, "staff.resolved", ticket=report.id)
+            asked = await self.resolve(report, actor, note, stored)
+            reply = texts.t(
+                lang, "staff.resolved" if asked else "staff.resolved_unasked", ticket=report.id
+            )
         else:
             original = await self._duplicate_target(where, report, text)
             if original is None:
@@ -439,13 +442,15 @@ class Casework:
         stored = await self._store(photo) if photo else None
         if not text.strip() and stored is None:
             return say(texts.t(self.lang, "staff.empty_reply"))
-        sent = await self._tell_rider(
+        missed = await self._tell_rider(
             report,
             "notice.reply",
             photo=stored.path if stored else None,
             text=text.strip()[:NOTE_MAX] or "📷",
             community=self.config.desk_name(report.community_id),
         )
+        if missed is not None:  # nothing on the card claims a message the rider never got
+            return say(self._not_relayed(missed))
         now = self.clock.now()
         async with self.db.transaction() as conn:
             await reports.add_event(
@@ -459,7 +464,13 @@ class Casework:
                 text=text.strip()[:NOTE_MAX],
             )
         await self.cards.refresh(report.id)
-        return say(texts.t(self.lang, "staff.relayed" if sent else "staff.not_relayed"))
+        return say(texts.t(self.lang, "staff.relayed"))
+
+    def _not_relayed(self, missed: DeliveryError) -> str:
+        """Why the rider did not get it: gone for good, or a failure worth retrying."""
+        if missed.unreachable:
+            return texts.t(self.lang, "staff.not_relayed")
+        return texts.t(self.lang, "staff.relay_failed", reason=missed.reason)
 
     async def ticket(self, where: Where, args: list[str]) -> Outcome:
         """/ticket N: the history of a report, for its community's desk or the county's.
@@ -589,8 +600,12 @@ class Casework:
 
     async def _tell_rider(
         self, report: Report, key: str, *, photo: Any = None, ask_buttons: Any = (), **values: Any
-    ) -> bool:
-        """A notice to the reporter (followers hear of status changes only); True if it arrived."""
+    ) -> DeliveryError | None:
+        """A notice to the reporter (followers hear of status changes only).
+
+        None when the reporter got it, else why not: what the reporter got is what staff
+        are told.
+        """
         return await self.notices.tell(report, key, photo=photo, ask_buttons=ask_buttons, **values)
 
     async def _tell_staff(self, report: Report, key: str, **values: Any) -> None:
@@ -607,7 +622,7 @@ class Casework:
             else self.cards.target_for(report.community_id)
         )
         try:
-            message_id = await self.notifier.send(
+            message_ids = await self.notifier.send_parts(
                 target, reply, reply_to=card.message_id if card else None
             )
         except DeliveryError as exc:
@@ -615,9 +630,12 @@ class Casework:
                 "staff notice not delivered", extra={"report": report.id, "reason": exc.reason}
             )
             return False
-        link = CardMessage(report.id, target.chat_id, target.topic_id, message_id, "notice")
+        links = [
+            CardMessage(report.id, target.chat_id, target.topic_id, m, "notice")
+            for m in message_ids
+        ]
         async with self.db.transaction() as conn:
-            await reports.add_card_messages(conn, report.id, [link], self.clock.now())
+            await reports.add_card_messages(conn, report.id, links, self.clock.now())
         return True
 
     async def _safe_edit(self, link: CardMessage, reply: Reply) -> None:

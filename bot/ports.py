@@ -16,14 +16,28 @@ from storage.records import CardMessage
 class DeliveryError(Exception):
     """A message could not be delivered (chat gone, bot removed or blocked...)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, sent: list[int] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.sent = sent or []  # parts that did arrive before the failure
+
+    @property
+    def unreachable(self) -> bool:
+        """The person cannot get messages at all (blocked the bot, deleted, never started)."""
+        reason = self.reason.lower()
+        return reason.startswith("forbidden") or "chat not found" in reason
 
 
 class Notifier(Protocol):
     async def send(self, chat: ChatTarget, reply: Reply, reply_to: int | None = None) -> int:
         """Send a message (as a reply to `reply_to`); returns its id. Raises DeliveryError."""
+        ...
+
+    async def send_parts(
+        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None
+    ) -> list[int]:
+        """Send a message in as many parts as the channel's limits need (a long text, a photo
+        with a long caption); returns their ids, the buttons' last. Raises DeliveryError."""
         ...
 
     async def send_document(

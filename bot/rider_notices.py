@@ -43,9 +43,11 @@ class RiderNotices:
         photo: Any = None,
         ask_buttons: Any = (),
         **values: Any,
-    ) -> bool:
+    ) -> DeliveryError | None:
         """Send `key` (e.g. "notice.accepted") to the reporter, and its follower version
-        ("follow.accepted"), when there is one, to the followers. True when the reporter got it.
+        ("follow.accepted"), when there is one, to the followers.
+
+        None when the reporter got it, else why not (followers' failures are only logged).
         """
         follow_key = "follow." + key.split(".", 1)[1]
         async with self.db.transaction() as conn:
@@ -54,30 +56,36 @@ class RiderNotices:
             if follow_key in texts.catalog(self.config.language):
                 ids = await reports.follower_ids(conn, report.id)
                 followers = [await riders.get(conn, i) for i in ids if i != report.rider_id]
-        delivered = False
+        missed: DeliveryError | None = DeliveryError("rider not found")
         if reporter is not None:
             lang = self._lang(reporter)
             text = texts.t(lang, key, ticket=report.id, **values)
             reply = Reply(text, buttons=ask_buttons, photo=photo)
-            delivered = await self._send(report, reporter, reply, REPORTER_LINK)
+            missed = await self._send(report, reporter, reply, REPORTER_LINK)
         for rider in followers:
             if rider is not None:
                 text = texts.t(self._lang(rider), follow_key, ticket=report.id, **values)
                 await self._send(report, rider, Reply(text), FOLLOWER_LINK)
-        return delivered
+        return missed
 
     def _lang(self, rider: Rider) -> str:
         return texts.pick_language(rider.language, None, self.config.language)
 
-    async def _send(self, report: Report, rider: Rider, reply: Reply, kind: str) -> bool:
+    async def _send(
+        self, report: Report, rider: Rider, reply: Reply, kind: str
+    ) -> DeliveryError | None:
+        """Send (in as many parts as it takes) and link every part that arrived, so a reply
+        to any of them finds the report; None when all of it arrived."""
+        missed = None
         try:
-            message_id = await self.notifier.send(ChatTarget(rider.tg_user_id), reply)
+            message_ids = await self.notifier.send_parts(ChatTarget(rider.tg_user_id), reply)
         except DeliveryError as exc:
             log.info(
                 "rider notice not delivered", extra={"report": report.id, "reason": exc.reason}
             )
-            return False
-        link = CardMessage(report.id, rider.tg_user_id, None, message_id, kind)
-        async with self.db.transaction() as conn:
-            await reports.add_card_messages(conn, report.id, [link], self.clock.now())
-        return True
+            missed, message_ids = exc, exc.sent
+        links = [CardMessage(report.id, rider.tg_user_id, None, m, kind) for m in message_ids]
+        if links:
+            async with self.db.transaction() as conn:
+                await reports.add_card_messages(conn, report.id, links, self.clock.now())
+        return missed

@@ -17,6 +17,7 @@ from bot.config import ChatTarget
 from bot.messages import Card, Outcome, Reply
 from bot.ports import DeliveryError
 from handlers.keyboards import inline, markup
+from handlers.textsplit import CAPTION_LIMIT, TEXT_LIMIT, fit, split_html, visible_length
 from storage.records import CardMessage
 
 log = logging.getLogger(__name__)
@@ -27,32 +28,52 @@ class TelegramOutbox:
         self.bot = bot
 
     async def send(self, chat: ChatTarget, reply: Reply, reply_to: int | None = None) -> int:
+        """Send a message; returns the id of its last part (the one carrying the buttons)."""
+        return (await self.send_parts(chat, reply, reply_to))[-1]
+
+    async def send_parts(
+        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None
+    ) -> list[int]:
+        """Send a message in as many parts as Telegram's limits need; returns their ids.
+
+        A text too long for one message goes as several (split at line ends, never inside a
+        tag); a caption too long for a photo goes as a text right after the photo. The
+        buttons (or the request to reply) come with the last part, so they stay in view.
+        """
         quote = (
             ReplyParameters(reply_to, allow_sending_without_reply=True)
             if reply_to is not None
             else None
         )
+        sent: list[int] = []
         try:
+            texts_ = [reply.text]
             if reply.photo is not None:
+                fits = visible_length(reply.text) <= CAPTION_LIMIT
                 message = await self.bot.send_photo(
                     chat.chat_id,
                     reply.photo,
-                    caption=reply.text,
+                    caption=reply.text if fits else None,
                     message_thread_id=chat.topic_id,
-                    reply_markup=markup(reply),
+                    reply_markup=markup(reply) if fits else None,
                     reply_parameters=quote,
                 )
+                sent.append(message.message_id)
+                texts_ = [] if fits else split_html(reply.text, TEXT_LIMIT)
             else:
+                texts_ = split_html(reply.text, TEXT_LIMIT)
+            for i, text in enumerate(texts_):
                 message = await self.bot.send_message(
                     chat.chat_id,
-                    reply.text,
+                    text,
                     message_thread_id=chat.topic_id,
-                    reply_markup=markup(reply),
-                    reply_parameters=quote,
+                    reply_markup=markup(reply) if i == len(texts_) - 1 else None,
+                    reply_parameters=quote if not sent else None,
                 )
+                sent.append(message.message_id)
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
-        return message.message_id
+            raise DeliveryError(exc.message, sent=sent) from exc
+        return sent
 
     async def send_document(
         self, chat: ChatTarget, filename: str, data: bytes, caption: str
@@ -73,13 +94,20 @@ class TelegramOutbox:
     ) -> None:
         """Replace a message's text (or, for a photo, its caption) and inline buttons."""
         try:
+            # An edit replaces one message: what does not fit is cut, visibly.
             if caption:
                 await self.bot.edit_message_caption(
-                    chat_id, message_id, caption=reply.text, reply_markup=inline(reply.buttons)
+                    chat_id,
+                    message_id,
+                    caption=fit(reply.text, CAPTION_LIMIT),
+                    reply_markup=inline(reply.buttons),
                 )
             else:
                 await self.bot.edit_message_text(
-                    reply.text, chat_id, message_id, reply_markup=inline(reply.buttons)
+                    fit(reply.text, TEXT_LIMIT),
+                    chat_id,
+                    message_id,
+                    reply_markup=inline(reply.buttons),
                 )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():

@@ -135,18 +135,25 @@ def _rational_to_float(value: object) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def _dms_to_degrees(value: object) -> float | None:
-    """Degrees/minutes/seconds; some writers use one or two components (decimal minutes)."""
+def _dms_to_degrees(value: object, max_degrees: float) -> float | None:
+    """Degrees/minutes/seconds; some writers use one or two components (decimal minutes).
+
+    Each component must be in its own range (minutes and seconds below 60, degrees at most
+    ``max_degrees``): a writer's "36° 999′" would otherwise add up to a plausible but wrong
+    52.65°, sending the report to a place the rider never was. Such a fix is no fix.
+    """
     parts = value if isinstance(value, tuple | list) else (value,)
     if not 1 <= len(parts) <= 3:
         return None
     numbers = [_rational_to_float(p) for p in parts]
     if any(n is None or n < 0 for n in numbers):
         return None
+    if numbers[0] > max_degrees or any(n >= 60 for n in numbers[1:]):  # type: ignore[operator]
+        return None
     degrees = 0.0
     for n, scale in zip(numbers, (1.0, 60.0, 3600.0), strict=False):
         degrees += n / scale  # type: ignore[operator]
-    return degrees
+    return degrees if degrees <= max_degrees else None
 
 
 def _ref(value: object) -> str | None:
@@ -173,8 +180,8 @@ def read_exif_gps(image: Image.Image) -> tuple[float, float] | None:
         return None
     if _ref(gps.get(_GPS_STATUS)) == "V":  # receiver says the measurement is void
         return None
-    lat = _dms_to_degrees(gps[_GPS_LAT])
-    lon = _dms_to_degrees(gps[_GPS_LON])
+    lat = _dms_to_degrees(gps[_GPS_LAT], 90.0)
+    lon = _dms_to_degrees(gps[_GPS_LON], 180.0)
     if lat is None or lon is None:
         return None
     lat_ref = _ref(gps.get(_GPS_LAT_REF)) or "N"

@@ -13,15 +13,21 @@ def jpeg(
     colour: tuple[int, int, int] = (200, 80, 40),
     *,
     gps: tuple[float, float] | None = None,
+    gps_ifd: dict[int, object] | None = None,
     seed: int = 0,
 ) -> bytes:
-    """A JPEG with a little drawing (so different seeds give different photos)."""
+    """A JPEG with a little drawing (so different seeds give different photos).
+
+    ``gps`` writes a well-formed fix; ``gps_ifd`` writes the GPS IFD exactly as given.
+    """
     img = Image.new("RGB", (width, height), colour)
     draw = ImageDraw.Draw(img)
     draw.rectangle((seed % 50, seed % 40, width // 2 + seed, height // 2), fill=(20, 120, 200))
     exif = Image.Exif()
     if gps is not None:
         exif[0x8825] = _gps_ifd(*gps)
+    if gps_ifd is not None:
+        exif[0x8825] = gps_ifd
     out = io.BytesIO()
     img.save(out, "JPEG", quality=90, exif=exif.tobytes())
     return out.getvalue()

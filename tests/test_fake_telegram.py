@@ -262,6 +262,31 @@ async def test_media_group_of_three(fake: FakeTelegram, bot: Bot):
         await bot.send_message(group["id"], "x", message_thread_id=999)
 
 
+async def test_lengths_are_counted_in_utf16_units_of_the_shown_text(fake: FakeTelegram, bot: Bot):
+    """An emoji outside the BMP counts two; tags count nothing, an HTML entity one."""
+    rider = fake.person("Gao")
+    rider.start()
+    await bot.send_message(rider.id, "😀" * 2048)
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await bot.send_message(rider.id, "😀" * 2048 + "a")
+    await bot.send_message(rider.id, "<b>" + "&lt;" * 4096 + "</b>", parse_mode="HTML")
+    await bot.send_message(rider.id, "  " + "字" * 4096 + "\n\n")  # trimmed before counting
+    photo = jpeg_with_gps((40, 30))
+    sent = await bot.send_photo(rider.id, photo, caption="🧯" * 512)
+    with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+        await bot.send_photo(rider.id, photo, caption="🧯" * 512 + "a")
+    with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+        await bot.edit_message_caption(rider.id, sent.message_id, caption="🧯" * 513)
+    text = await bot.send_message(rider.id, "x")
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await bot.edit_message_text("👍🏽" * 1025, rider.id, text.message_id)  # 4 units each
+    calls = fake.calls_to("sendMessage") + fake.calls_to("sendPhoto")
+    assert sorted({c.response["description"] for c in calls if c.status == 400}) == [
+        "Bad Request: message caption is too long",
+        "Bad Request: message is too long",
+    ]
+
+
 async def test_long_caption_and_reply_keyboard_location(fake: FakeTelegram, bot: Bot):
     rider = fake.person("Zhou")
     rider.start()

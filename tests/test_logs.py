@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
-from bot.logs import JsonFormatter
+import pytest
+from sqlalchemy import select
+
+from bot.logs import JsonFormatter, setup_logging
+from storage.tables import riders
+from tests.conftest import TOKEN, Stage
 
 
 def test_token_and_phone_are_masked_wherever_they_appear() -> None:
@@ -25,3 +31,66 @@ def test_token_and_phone_are_masked_wherever_they_appear() -> None:
     assert entry["event"].endswith("/bot<token>/getMe")
     assert entry["phone"] == "<phone>"
     assert entry["level"] == "info" and entry["logger"] == "httpx"
+
+
+@pytest.mark.parametrize(
+    ("written", "phone"),
+    [
+        ("85291234567", "85291234567"),
+        ("+86 139 1234 5678", "139 1234 5678"),
+        ("8613912345678", "13912345678"),
+        ("139-1234-5678", "1234-5678"),
+        ("0086 139 1234 5678", "1234 5678"),
+        ("+852 9123 4567", "9123 4567"),
+        ("886 912 345 678", "912 345 678"),
+        ("+1 (415) 555-2671", "555-2671"),
+        ("+44 7911 123456", "7911 123456"),
+        ("(0355) 123 4567", "123 4567"),
+        ("0355-1234567", "1234567"),
+    ],
+)
+def test_every_phone_format_is_masked(written: str, phone: str) -> None:
+    line = JsonFormatter().format(
+        logging.LogRecord("x", logging.INFO, __file__, 1, "rider said: call %s", (written,), None)
+    )
+    assert phone not in line and "<phone>" in json.loads(line)["event"]
+
+
+def test_ids_times_and_places_are_not_taken_for_phones() -> None:
+    event = (
+        "chat -1001234567890 user 7139123456 update 123456789 at 2026-11-20T06:00:00.000+00:00 "
+        "ticket #12 v1:r:12:acc 另有 +1 名 36.1109,113.2121 size 1048576"
+    )
+    line = JsonFormatter().format(logging.LogRecord("x", logging.INFO, "", 1, event, None, None))
+    assert json.loads(line)["event"] == event
+
+
+async def test_library_debug_logs_of_a_shared_contact_carry_no_phone(stage: Stage) -> None:
+    """At DEBUG the library logs each update (getUpdates results, "Processing update ...")."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", out)
+    rider = stage.person("陈师傅")
+    try:
+        await stage.app.updater.start_polling(poll_interval=0, timeout=1)
+        stage.tg.push_update(rider.contact("85291234567"))
+        stage.tg.push_update(rider.contact("+86 139 1234 5678"))
+        await stage.until(lambda: len(stage.tg.bot_messages(rider.id)) >= 2)
+        await stage.app.updater.stop()
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    assert "报到完成" in rider.last_bot_message()["text"]  # the bot still read the number
+    async with stage.services.db.transaction() as conn:
+        stored = (await conn.execute(select(riders.c.phone))).scalars().all()
+    assert stored == ["+86 139 1234 5678"]
+    logged = out.getvalue()
+    entries = [json.loads(line) for line in logged.splitlines()]
+    updates = [e["event"] for e in entries if "contact" in e["event"]]
+    assert any(e.startswith("Processing update") for e in updates)
+    assert any("getUpdates" in e for e in updates)
+    assert all("<phone>" in e for e in updates)
+    for leak in ("85291234567", "91234567", "139 1234 5678", "13912345678", "1234 5678"):
+        assert leak not in logged
+    assert TOKEN.split(":")[1] not in logged

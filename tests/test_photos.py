@@ -219,6 +219,15 @@ DMS_113 = (r(113), r(12), r(0))  # 113.2
         ({1: "X", 2: DMS_36, 3: "E", 4: DMS_113}, None),  # nonsense ref
         ({1: "N", 2: (r(0), r(0), r(0)), 3: "E", 4: (r(0), r(0), r(0))}, None),  # null island
         ({1: "N", 2: DMS_36, 3: "E"}, None),  # longitude missing
+        # Components out of their own range add up to plausible but wrong places.
+        ({1: "N", 2: (r(36), r(999), r(0)), 3: "E", 4: DMS_113}, None),  # read as 52.65° N
+        ({1: "N", 2: (r(36), r(60), r(0)), 3: "E", 4: DMS_113}, None),  # minutes = 60
+        ({1: "N", 2: (r(36), r(6), r(60)), 3: "E", 4: DMS_113}, None),  # seconds = 60
+        ({1: "N", 2: (r(36), r(6), r(4000)), 3: "E", 4: DMS_113}, None),
+        ({1: "N", 2: (r(36), r(605, 10)), 3: "E", 4: DMS_113}, None),  # decimal minutes 60.5
+        ({1: "N", 2: DMS_36, 3: "E", 4: (r(113), r(75), r(0))}, None),
+        ({1: "N", 2: (r(90), r(30), r(0)), 3: "E", 4: DMS_113}, None),  # 90.5° N
+        ({1: "N", 2: (r(89), r(59), r(5999, 100)), 3: "E", 4: DMS_113}, (89.999997, 113.2)),
         ({}, None),
     ],
 )

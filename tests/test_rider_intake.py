@@ -188,6 +188,22 @@ async def test_photo_file_with_gps_supplies_the_location(stage: Stage) -> None:
     assert "（照片定位）" in summary and "将派往：东关社区" in summary
 
 
+async def test_photo_gps_with_impossible_minutes_is_no_location(stage: Stage) -> None:
+    # 36° 999′ N used to be read as 52.65° N: a report from the wrong place, sent on.
+    rider = stage.person()
+    gps = {1: "N", 2: (36.0, 999.0, 0.0), 3: "E", 4: (113.0, 12.0, 43.56)}
+    data = jpeg(1600, 1200, gps_ifd=gps)
+    await stage.send(rider.document(data, file_name="IMG_2002.jpg", mime_type="image/jpeg"))
+    ask = rider.last_bot_message()
+    assert "已从照片中读取拍摄位置" not in ask["text"]
+    assert "请点下方「发送位置」按钮" in ask["text"]
+    assert ask["reply_markup"]["keyboard"][0][0]["request_location"] is True
+    await stage.send(rider.location(IN_DONGGUAN.lat, IN_DONGGUAN.lon))
+    await stage.send(rider.press(rider.last_bot_message(), "🔥 消防安全"))
+    summary = rider.last_bot_message()["text"]
+    assert "（照片定位）" not in summary and "将派往：东关社区" in summary
+
+
 async def test_a_shared_location_wins_over_photo_gps(stage: Stage) -> None:
     rider = stage.person()
     await stage.send(rider.location(NEAR_NANJIE.lat, NEAR_NANJIE.lon))
