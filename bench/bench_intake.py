@@ -1,10 +1,11 @@
 """Benchmark the whole bot end to end: rider intake, staff casework and /stats.
 
-Run from the repository root: ``python bench/bench_intake.py [--reports N]``. It builds the
-same stage as the tests (tests/conftest.py): a fresh fake Telegram with the example county's
-dispatcher groups, the example configuration pointing at them, an SQLite file database in a
-temporary directory and the real ``telegram.ext.Application`` (job queue included) talking to
-the fake through ``FakeRequest``. Updates are fed with ``Application.process_update``.
+Run from the repository root: ``python bench/bench_intake.py [--reports N]`` (``--quick``: 10
+reports, what tests/test_benchmarks.py runs). It builds the same stage as the tests
+(tests/conftest.py): a fresh fake Telegram with the example county's dispatcher groups, the
+example configuration pointing at them, an SQLite file database in a temporary directory and
+the real ``telegram.ext.Application`` (job queue included) talking to the fake through
+``FakeRequest``. Updates are fed with ``Application.process_update``.
 
 Phases, each timed per update (only the ``process_update`` call is timed; building the update,
 which in the fake re-encodes the rider's photo like Telegram does, is not):
@@ -545,7 +546,12 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=200, help="riders, one report each")
     parser.add_argument("--stats-runs", type=int, default=5, help="/stats repetitions")
     parser.add_argument("--profile", type=int, default=10, help="extra submits to cProfile")
+    parser.add_argument(
+        "--quick", action="store_true", help="10 reports, one /stats, 2 profiled (for the tests)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.reports, args.stats_runs, args.profile = 10, 1, 2
     print(
         f"Python {platform.python_version()}, python-telegram-bot {telegram.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}; {args.reports} reports"

@@ -2,7 +2,8 @@
 
 Run from the repository root: ``python bench/bench_photos.py [-n 20]``. It processes the real
 phone photos from the shared test data (if present) and a synthetic 4000x3000 JPEG, the size of
-a typical 12-megapixel phone photo sent as a file.
+a typical 12-megapixel phone photo sent as a file. ``--quick`` (what tests/test_benchmarks.py
+runs) processes one small synthetic 1200x900 JPEG once.
 
 Each image is measured in its own child process. Two memory figures are printed because they
 measure different things: tracemalloc sees only Python-level allocations (the input/output
@@ -109,25 +110,30 @@ def main() -> None:
     """Orchestrate one child process per sample image."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--repeat", type=int, default=20, help="runs per image")
+    parser.add_argument("--quick", action="store_true", help="one small synthetic photo, once")
     parser.add_argument("--child", nargs=2, metavar=("PATH", "LABEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _bench_child(pathlib.Path(args.child[0]), args.child[1], args.repeat)
         return
+    if args.quick:
+        args.repeat = 1
+    size = (1200, 900) if args.quick else (4000, 3000)
 
     print(f"Pillow {Image.__version__}, Python {sys.version.split()[0]}, {args.repeat} runs each")
     samples: list[tuple[pathlib.Path, str]] = []
     shared = _shared_dir()
-    for name in REAL_PHOTOS:
+    for name in () if args.quick else REAL_PHOTOS:
         path = shared / name
         if path.is_file():
             samples.append((path, name))
         else:
             print(f"{name:<20} skipped (not found in {shared})")
     with tempfile.TemporaryDirectory() as tmp:
-        synthetic = pathlib.Path(tmp) / "synthetic_4000x3000.jpg"
-        synthetic.write_bytes(_synthetic_jpeg())
-        samples.append((synthetic, "synthetic 4000x3000"))
+        label = f"synthetic {size[0]}x{size[1]}"
+        synthetic = pathlib.Path(tmp) / f"synthetic_{size[0]}x{size[1]}.jpg"
+        synthetic.write_bytes(_synthetic_jpeg(*size))
+        samples.append((synthetic, label))
         for path, label in samples:
             cmd = [sys.executable, __file__, "-n", str(args.repeat), "--child", str(path), label]
             subprocess.run(cmd, check=True)
