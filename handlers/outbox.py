@@ -133,7 +133,7 @@ class TelegramOutbox:
                         await self.bot.send_photo(
                             chat.chat_id,
                             card.photos[0],
-                            caption=card.photo_caption,
+                            caption=fit(card.photo_caption, CAPTION_LIMIT),
                             message_thread_id=thread,
                         )
                     ],
@@ -142,7 +142,8 @@ class TelegramOutbox:
             elif card.photos:
                 media = [
                     InputMediaPhoto(
-                        path.read_bytes(), caption=card.photo_caption if i == 0 else None
+                        path.read_bytes(),
+                        caption=fit(card.photo_caption, CAPTION_LIMIT) if i == 0 else None,
                     )
                     for i, path in enumerate(card.photos)
                 ]
@@ -152,7 +153,7 @@ class TelegramOutbox:
                 )
             text = await self.bot.send_message(
                 chat.chat_id,
-                card.text,
+                fit(card.text, TEXT_LIMIT),  # one message: it is edited in place later
                 message_thread_id=thread,
                 reply_markup=inline(card.buttons),
             )

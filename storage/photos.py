@@ -60,6 +60,10 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", 
 _HEIF_BRANDS |= {b"avif", b"avis"}
 
 _JPEG_QUALITY = 85
+# Decoding cost is pixels × bytes per pixel, not file size: a 190 KB flat 7000×7000 RGBA PNG
+# decodes to 196 MB and used to peak at ~950 MB and 4 s. 64 MiB holds a 16-megapixel image
+# with alpha or a 22-megapixel one without; phone JPEGs are decoded at a reduced scale first.
+MAX_DECODED_BYTES = 64 * 1024 * 1024
 _RESAMPLE = Image.Resampling.LANCZOS
 _REDUCING_GAP = 2.0  # as Image.thumbnail: JPEG DCT-scaling down to 2x target, then Lanczos
 
@@ -314,8 +318,74 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
+def _bytes_per_pixel(im: Image.Image) -> int:
+    """Bytes per pixel of the largest full-size copy that decoding and flattening make."""
+    wide = im.mode in ("I", "F", "CMYK") or im.mode.startswith("I;")
+    return 4 if wide or _has_alpha(im) else 3
+
+
+def _draft_request(
+    im: Image.Image, target: tuple[int, int], max_decoded_bytes: int
+) -> tuple[int, int] | None:
+    """The size to ask a JPEG's DCT scaling for (None: not a JPEG, or no reduction needed).
+
+    Normally twice the target, for a sharper Lanczos pass; when that would still decode too
+    much (a 108-megapixel phone photo), just the target: the decoder then scales by 1/4 or
+    1/8 and the photo is accepted instead of refused.
+    """
+    if im.format not in ("JPEG", "MPO") or target == im.size:
+        return None
+    request = (int(target[0] * _REDUCING_GAP), int(target[1] * _REDUCING_GAP))
+    if _decoded_bytes(im, request) > max_decoded_bytes:
+        request = target
+    return request
+
+
+def _decoded_bytes(im: Image.Image, request: tuple[int, int] | None) -> int:
+    """How many bytes decoding will take, after the DCT scaling Pillow's draft() would pick."""
+    width, height = im.size
+    if request is not None:
+        scale = min(width // max(request[0], 1), height // max(request[1], 1))
+        factor = next((f for f in (8, 4, 2, 1) if scale >= f), 1)
+        width, height = -(-width // factor), -(-height // factor)
+    return width * height * _bytes_per_pixel(im)
+
+
+def _check_decoded_size(
+    im: Image.Image, request: tuple[int, int] | None, max_decoded_bytes: int
+) -> None:
+    cost = _decoded_bytes(im, request)
+    if cost > max_decoded_bytes:
+        raise PhotoRejected(
+            "too_many_pixels",
+            f"{im.size[0]}x{im.size[1]} {im.mode} decodes to {cost} bytes > {max_decoded_bytes}",
+        )
+
+
+# Modes that resize handles directly (RGBA premultiplied): shrunk before being flattened.
+_RESIZABLE = frozenset({"RGB", "RGBA", "L", "LA", "CMYK", "RGBa", "La"})
+
+
+def _normalise(
+    im: Image.Image, target: tuple[int, int], icc: bytes | None, orientation: int
+) -> Image.Image:
+    """A loaded image → RGB at the target size, colours in sRGB, orientation applied."""
+    out = im
+    if out.size != target and out.mode in _RESIZABLE:
+        # Shrink first: flattening alpha then works on 4 megapixels, not 49.
+        out = out.resize(target, _RESAMPLE, reducing_gap=_REDUCING_GAP)
+    out = _flatten(out)
+    if out.size != target:
+        out = out.resize(target, _RESAMPLE, reducing_gap=_REDUCING_GAP)
+    out = _to_srgb(out, icc)
+    method = _ORIENTATION_TRANSPOSE.get(orientation)
+    if method is not None:  # FLIP_LEFT_RIGHT is 0: test identity, not truthiness
+        out = out.transpose(method)
+    return out
+
+
 def _decode(
-    data: bytes, max_side: int, max_pixels: int
+    data: bytes, max_side: int, max_pixels: int, max_decoded_bytes: int = MAX_DECODED_BYTES
 ) -> tuple[Image.Image, tuple[float, float] | None]:
     """Header checks, verify, then decode into a small RGB image with orientation applied."""
     with _open(data) as probe:
@@ -331,6 +401,10 @@ def _decode(
             limit = min(limit, Image.MAX_IMAGE_PIXELS)
         if width * height > limit:
             raise PhotoRejected("too_many_pixels", f"{width}x{height}")
+        target = _target_size(width, height, max_side)
+        _check_decoded_size(
+            probe, _draft_request(probe, target, max_decoded_bytes), max_decoded_bytes
+        )
         if probe.format in ("JPEG", "MPO") and not _jpeg_is_complete(data):
             raise PhotoRejected("corrupt", "truncated JPEG")
         try:
@@ -345,21 +419,16 @@ def _decode(
         except Exception:
             orientation = 1
         icc = im.info.get("icc_profile")
-        target = _target_size(width, height, max_side)
         try:
-            if target != (width, height):
+            request = _draft_request(im, target, max_decoded_bytes)
+            if request is not None:
                 # JPEG: decode at 1/2, 1/4 or 1/8 scale directly, saving time and memory.
-                im.draft(None, (int(target[0] * _REDUCING_GAP), int(target[1] * _REDUCING_GAP)))
+                im.draft(None, request)
+            _check_decoded_size(im, None, max_decoded_bytes)  # the size draft() really chose
             im.load()
             if im.size[0] * im.size[1] > limit:
                 raise PhotoRejected("too_many_pixels", f"{im.size[0]}x{im.size[1]} after load")
-            out = _flatten(im)
-            if out.size != target:
-                out = out.resize(target, _RESAMPLE, reducing_gap=_REDUCING_GAP)
-            out = _to_srgb(out, icc if isinstance(icc, bytes) else None)
-            method = _ORIENTATION_TRANSPOSE.get(orientation)
-            if method is not None:  # FLIP_LEFT_RIGHT is 0: test identity, not truthiness
-                out = out.transpose(method)
+            out = _normalise(im, target, icc if isinstance(icc, bytes) else None, orientation)
         except PhotoRejected:
             raise
         except Image.DecompressionBombError as exc:
@@ -386,6 +455,7 @@ def process_image(
     max_side: int = 2048,
     max_pixels: int = 50_000_000,
     max_bytes: int = 20 * 1024 * 1024,
+    max_decoded_bytes: int = MAX_DECODED_BYTES,
 ) -> ProcessedPhoto:
     """Validate and normalise one upload; pure and CPU-bound, so call it off the event loop.
 
@@ -397,7 +467,7 @@ def process_image(
         raise PhotoRejected("too_large", f"{len(data)} bytes > {max_bytes}")
     if not data:
         raise PhotoRejected("not_image", "empty")
-    image, gps = _decode(bytes(data), max_side, max_pixels)
+    image, gps = _decode(bytes(data), max_side, max_pixels, max_decoded_bytes)
     jpeg = _encode_jpeg(image)
     return ProcessedPhoto(
         sha256=hashlib.sha256(jpeg).hexdigest(),
@@ -424,6 +494,11 @@ def _fsync_dir(path: pathlib.Path) -> None:
         os.close(fd)
 
 
+def default_workers() -> int:
+    """Photos decoded at once: leave a core to the event loop (1 on a 2-core machine)."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
 class PhotoStore:
     """Content-addressed photo files under ``<root>/<sha[:2]>/<sha>.jpg``."""
 
@@ -434,12 +509,18 @@ class PhotoStore:
         max_side: int = 2048,
         max_pixels: int = 50_000_000,
         max_bytes: int = 20 * 1024 * 1024,
+        max_decoded_bytes: int = MAX_DECODED_BYTES,
+        workers: int | None = None,
     ) -> None:
         """Keep limits here so handlers cannot forget them."""
         self.root = pathlib.Path(root)
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.max_bytes = max_bytes
+        self.max_decoded_bytes = max_decoded_bytes
+        self.workers = workers or default_workers()
+        # Memory and CPU are bounded by how many photos decode at once, not by who sends them.
+        self._slots = asyncio.Semaphore(self.workers)
 
     def path_for(self, sha256: str) -> pathlib.Path:
         """File path for a hash; refuses anything but a hex digest (no path tricks)."""
@@ -452,12 +533,18 @@ class PhotoStore:
         return self.path_for(sha256).read_bytes()
 
     async def save(self, data: bytes) -> StoredPhoto:
-        """Process and store in a worker thread so the event loop never decodes or blocks."""
-        return await asyncio.to_thread(self._save_sync, bytes(data))
+        """Process and store in a worker thread so the event loop never decodes or blocks;
+        at most ``workers`` at a time, the others wait their turn."""
+        async with self._slots:
+            return await asyncio.to_thread(self._save_sync, bytes(data))
 
     def _save_sync(self, data: bytes) -> StoredPhoto:
         processed = process_image(
-            data, max_side=self.max_side, max_pixels=self.max_pixels, max_bytes=self.max_bytes
+            data,
+            max_side=self.max_side,
+            max_pixels=self.max_pixels,
+            max_bytes=self.max_bytes,
+            max_decoded_bytes=self.max_decoded_bytes,
         )
         path = self.path_for(processed.sha256)
         if not path.exists():

@@ -23,6 +23,7 @@ from storage.photos import (
     process_image,
     read_exif_gps,
 )
+from tests.images import flat_png
 from tests.shared_data import shared_real
 
 ORIENTATION_FILES = [
@@ -317,6 +318,42 @@ def test_max_pixels_boundary_is_inclusive() -> None:
     assert process_image(data, max_pixels=1_000_000).width == 1000
 
 
+def test_a_small_file_that_decodes_huge_is_refused_before_decoding(no_decoding: None) -> None:
+    # 7000×7000 RGBA: ~200 KB on the wire, under the pixel limit, 196 MB once decoded.
+    data = flat_png(7000, 7000)
+    assert len(data) < 250_000 and 7000 * 7000 < 50_000_000
+    assert reject_reason(data) == "too_many_pixels"
+
+
+@pytest.mark.parametrize(("mode", "accepted"), [("L", True), ("RGB", True), ("RGBA", False)])
+def test_the_decoded_bound_counts_bands(mode: str, accepted: bool) -> None:
+    # 1000×1000: 3 MB as grey or RGB (both become RGB), 4 MB with alpha.
+    data = flat_png(1000, 1000, mode)
+    if accepted:
+        assert process_image(data, max_decoded_bytes=3_500_000).width == 1000
+    else:
+        assert reject_reason(data, max_decoded_bytes=3_500_000) == "too_many_pixels"
+
+
+def test_a_big_jpeg_is_decoded_at_a_reduced_scale_to_fit_the_bound() -> None:
+    # 4000×3000 is 36 MB decoded; DCT scaling by 1/4 makes it 2.25 MB, under an 8 MB bound.
+    photo = picture((4000, 3000))
+    result = process_image(encode(photo, "JPEG"), max_side=1000, max_decoded_bytes=8_000_000)
+    assert (result.width, result.height) == (1000, 750)
+    # The same pixels as a PNG cannot be scaled while decoding: refused.
+    assert reject_reason(encode(photo, "PNG"), max_decoded_bytes=8_000_000) == "too_many_pixels"
+
+
+def test_alpha_is_flattened_the_same_after_shrinking_first() -> None:
+    im = picture((3000, 2000), "RGBA")
+    im.putalpha(Image.linear_gradient("L").resize((3000, 2000)))
+    out = open_bytes(process_image(encode(im, "PNG"), max_side=300).data).convert("RGB")
+    white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+    flat = Image.alpha_composite(white, im).convert("RGB").resize(out.size, Image.LANCZOS)
+    diff = ImageStat.Stat(ImageChops.difference(out, flat)).mean
+    assert max(diff) < 3  # JPEG noise only
+
+
 def test_too_large_is_checked_first(no_decoding: None) -> None:
     data = encode(picture((100, 100)), "JPEG")
     assert reject_reason(data, max_bytes=len(data) - 1) == "too_large"
@@ -572,6 +609,40 @@ async def test_store_rejection_writes_nothing(tmp_path: pathlib.Path) -> None:
         await store.save(encode(picture((400, 400)), "PNG"))
     assert info.value.reason == "too_large"
     assert stored_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_store_decodes_at_most_workers_photos_at_once(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    busy, most = 0, 0
+    lock = threading.Lock()
+    real = photos_mod.process_image
+
+    def spy(data: bytes, **kwargs: int) -> photos_mod.ProcessedPhoto:
+        nonlocal busy, most
+        with lock:
+            busy += 1
+            most = max(most, busy)
+        try:
+            time.sleep(0.05)
+            return real(data, **kwargs)
+        finally:
+            with lock:
+                busy -= 1
+
+    monkeypatch.setattr(photos_mod, "process_image", spy)
+    store = PhotoStore(tmp_path, workers=workers)
+    pictures = [encode(picture((64 + i, 48)), "JPEG") for i in range(5)]
+    saved = await asyncio.gather(*(store.save(p) for p in pictures))
+    assert len({s.sha256 for s in saved}) == 5
+    assert most == workers
+
+
+def test_default_workers_leave_a_core_to_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cores, workers in ((1, 1), (2, 1), (4, 3), (64, 4), (None, 1)):
+        monkeypatch.setattr(photos_mod.os, "cpu_count", lambda c=cores: c)
+        assert photos_mod.default_workers() == workers
 
 
 async def test_store_applies_its_limits(tmp_path: pathlib.Path) -> None:
