@@ -14,11 +14,17 @@ from storage.records import CardMessage
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered (chat gone, bot removed or blocked...)."""
+    """A message could not be delivered (chat gone, bot removed or blocked...).
 
-    def __init__(self, reason: str) -> None:
+    `transient`: the failure may pass (network, timeouts, the platform overloaded) and was
+    already retried for a while by the channel; otherwise it is permanent (chat gone, bot
+    removed, blocked) and sending the same message there again cannot help.
+    """
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.transient = transient
 
 
 class Notifier(Protocol):

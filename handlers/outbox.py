@@ -17,6 +17,7 @@ from bot.config import ChatTarget
 from bot.messages import Card, Outcome, Reply
 from bot.ports import DeliveryError
 from handlers.keyboards import inline, markup
+from handlers.steady import delivery_error
 from storage.records import CardMessage
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class TelegramOutbox:
                     reply_parameters=quote,
                 )
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise delivery_error(exc) from exc
         return message.message_id
 
     async def send_document(
@@ -65,7 +66,7 @@ class TelegramOutbox:
                 message_thread_id=chat.topic_id,
             )
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise delivery_error(exc) from exc
         return message.message_id
 
     async def edit(
@@ -83,9 +84,9 @@ class TelegramOutbox:
                 )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
-                raise DeliveryError(exc.message) from exc
+                raise delivery_error(exc) from exc
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise delivery_error(exc) from exc
 
     async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
         """Photos first, then the card with its buttons, then the location pin under it."""
@@ -140,7 +141,7 @@ class TelegramOutbox:
             )
             keep([pin], "location")
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise delivery_error(exc) from exc
         return posted
 
     async def deliver(self, update: Update, outcome: Outcome) -> None:
