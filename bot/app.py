@@ -17,10 +17,9 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     LinkPreviewOptions,
-    Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import ChatMigrated, InvalidToken, NetworkError, TelegramError
+from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -40,7 +39,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.metrics import Period
 from bot.services import Services
-from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider
+from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup
 from handlers.context import SuishouContext
 from handlers.members import TelegramMembers
 from handlers.ordering import PerChatUpdateProcessor
@@ -261,14 +260,10 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
 
 
 def run_polling(config: Config, token: str) -> int:
-    """Run until interrupted; a wrong token or an unreachable Telegram is said plainly."""
-    app = build_application(config, token)
-    try:
-        app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
-    except InvalidToken:
-        log.error("Telegram rejected the bot token", extra={"token_env": config.token_env})
-        return 1
-    except NetworkError as exc:
-        log.error("cannot reach Telegram", extra={"api": config.api_base_url, "reason": str(exc)})
-        return 1
-    return 0
+    """Run until interrupted; Telegram unreachable at start is waited for, a wrong token is
+    said plainly (exit 1): see handlers/startup.py."""
+    return startup.run_until_stopped(
+        lambda: build_application(config, token),
+        token_env=config.token_env,
+        api=config.api_base_url,
+    )
