@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import cast
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     LinkPreviewOptions,
-    Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -38,11 +39,12 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.metrics import Period
 from bot.services import Services
-from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider
+from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup
 from handlers.context import SuishouContext
 from handlers.members import TelegramMembers
 from handlers.ordering import PerChatUpdateProcessor
 from handlers.outbox import TelegramOutbox
+from handlers.steady import RetryPolicy, SteadyBot
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,14 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     clock: Clock | None = None,
     rate_limit: bool | BaseRateLimiter = True,
+    retry: RetryPolicy | None = None,
 ) -> Application:
     """The Application for `config`.
 
     `rate_limit`: True for PTB's AIORateLimiter (Telegram's flood limits), False for none
-    (tests), or a rate limiter of one's own. Updates of different chats are handled side by
-    side, each chat's (and each person's) in order: see handlers/ordering.py.
+    (tests), or a rate limiter of one's own. `retry`: how long outgoing messages are retried
+    through Telegram's hiccups (tests pass a fast one). Updates of different chats are
+    handled side by side, each chat's (and each person's) in order: see handlers/ordering.py.
     """
     processor = PerChatUpdateProcessor()
     builder = (
@@ -91,11 +95,13 @@ def build_application(
     elif rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
-    outbox = TelegramOutbox(app.bot)
+    steady = SteadyBot(app.bot, retry)
+    outbox = TelegramOutbox(cast(Bot, steady))  # a Bot whose sends are retried and follow moves
     app.bot_data["outbox"] = outbox
     app.bot_data["services"] = services = Services.create(
         config, outbox, clock, members=TelegramMembers(app.bot)
     )
+    steady.moves = services.chat_moves
     # Per-rider message limits, applied as updates arrive (before they wait in line).
     processor.gate = limits.FloodGate(services, outbox)
     _add_handlers(app)
@@ -107,6 +113,7 @@ def _add_handlers(app: Application) -> None:
     groups_ = filters.ChatType.GROUPS
     # Order matters: commands first, then message kinds, then the catch-all.
     app.add_handler(CommandHandler("chatid", groups.chat_id, groups_))
+    app.add_handler(MessageHandler(groups_ & filters.StatusUpdate.MIGRATE, groups.migrated))
     app.add_handler(
         MessageHandler(
             groups_
@@ -152,7 +159,7 @@ async def on_startup(app: Application) -> None:
     services: Services = app.bot_data["services"]
     await services.start()
     await _set_commands(app, services.config)
-    await _check_chats(app, services.config)
+    await _check_chats(app, services)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             jobs.expire_drafts,
@@ -216,13 +223,18 @@ async def _set_commands(app: Application, config: Config) -> None:
             await app.bot.set_my_commands(commands, scope=scope, language_code=code)
 
 
-async def _check_chats(app: Application, config: Config) -> None:
+async def _check_chats(app: Application, services: Services) -> None:
     """Warn early when the bot is not in a dispatcher chat, rather than at the first report."""
+    config = services.config
     chats = [("supervisors", config.supervisors.chat.chat_id)]
     chats += [(c.id, c.chat.chat_id) for c in config.communities]
-    for name, chat_id in chats:
+    for name, configured in chats:
+        chat_id = services.chat_moves.resolve(configured)  # where an upgraded group is now
         try:
             member = await app.bot.get_chat_member(chat_id, app.bot.id)
+        except ChatMigrated as exc:  # upgraded while the bot was away: follow it now
+            await services.chat_moves.moved(chat_id, exc.new_chat_id)
+            continue
         except TelegramError as exc:
             log.warning(
                 "dispatcher chat unreachable",
@@ -249,14 +261,10 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
 
 
 def run_polling(config: Config, token: str) -> int:
-    """Run until interrupted; a wrong token or an unreachable Telegram is said plainly."""
-    app = build_application(config, token)
-    try:
-        app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
-    except InvalidToken:
-        log.error("Telegram rejected the bot token", extra={"token_env": config.token_env})
-        return 1
-    except NetworkError as exc:
-        log.error("cannot reach Telegram", extra={"api": config.api_base_url, "reason": str(exc)})
-        return 1
-    return 0
+    """Run until interrupted; Telegram unreachable at start is waited for, a wrong token is
+    said plainly (exit 1): see handlers/startup.py."""
+    return startup.run_until_stopped(
+        lambda: build_application(config, token),
+        token_env=config.token_env,
+        api=config.api_base_url,
+    )

@@ -88,7 +88,7 @@ class Casework:
         """Staff of the owning community's chat, or supervisors; anyone else is refused."""
         if self.cards.target_for(report.community_id).covers(where.chat_id, where.topic_id):
             return Role.STAFF
-        if self.config.supervisors.chat.covers(where.chat_id, where.topic_id):
+        if self.cards.supervisors.covers(where.chat_id, where.topic_id):
             return Role.SUPERVISOR
         raise Refused("refused.wrong_chat")
 

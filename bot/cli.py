@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.chat_moves import move_notes
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import redact
@@ -75,6 +76,8 @@ def check_config(path: Path) -> int:
     print(
         f"{path}: OK — {len(config.categories)} categories, {len(config.communities)} communities"
     )
+    for note in move_notes(config):
+        print(f"note: {note}")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import enum
 import logging
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import texts
 from bot.cards import CardView, build_card, card_buttons, card_text
+from bot.chat_moves import ChatMoves
 from bot.clock import Clock
 from bot.config import Category, ChatTarget, Config
 from bot.deadlines import due_at
@@ -34,6 +36,14 @@ from storage.records import CardMessage, Draft, Report
 log = logging.getLogger(__name__)
 
 
+class Posted(enum.Enum):
+    """Where a report's card went: what the rider is told."""
+
+    ROUTED = "routed"  # the chat the route chose (a community's, or the supervisors')
+    FALLBACK = "fallback"  # the supervisors', because the community's chat refused it
+    NOT_YET = "not_yet"  # nowhere yet: Telegram kept failing; the sweep tries again
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -43,12 +53,14 @@ class Dispatcher:
         photos: PhotoStore,
         notifier: Notifier,
         clock: Clock,
+        moves: ChatMoves | None = None,
     ) -> None:
         self.config = config
         self.db = db
         self.photos = photos
         self.notifier = notifier
         self.clock = clock
+        self.moves = moves
         self.lang = config.language  # staff chats read the county's default language
         # Striped locks: bounded memory, and one report's refreshes never overlap.
         self._locks = [asyncio.Lock() for _ in range(64)]
@@ -89,8 +101,17 @@ class Dispatcher:
         return report
 
     def target_for(self, community_id: str | None) -> ChatTarget:
+        """The chat of a community (or the supervisors'), where it lives now."""
         community = self.config.community(community_id)
-        return community.chat if community else self.config.supervisors.chat
+        return self._now(community.chat if community else self.config.supervisors.chat)
+
+    @property
+    def supervisors(self) -> ChatTarget:
+        return self._now(self.config.supervisors.chat)
+
+    def _now(self, chat: ChatTarget) -> ChatTarget:
+        # A group upgraded to a supergroup keeps its place under its new id.
+        return self.moves.target(chat) if self.moves else chat
 
     async def view(self, conn: AsyncConnection, report: Report) -> CardView:
         rider = await riders.get(conn, report.rider_id)
@@ -101,6 +122,15 @@ class Dispatcher:
 
     async def dispatch(self, report_id: int, *, kind: str = "dispatched", **data: object) -> bool:
         """Post the card to the report's current chat (or, failing that, the supervisors')."""
+        return await self.post(report_id, kind=kind, **data) is not Posted.NOT_YET
+
+    async def post(self, report_id: int, *, kind: str = "dispatched", **data: object) -> Posted:
+        """Post the card; say where it went.
+
+        The channel has already retried transient failures for a while; if they persist the
+        card waits for the sweep (the supervisors' chat would fail the same way). Only a chat
+        that refuses for good (gone, bot removed) sends the card to the supervisors.
+        """
         async with self.db.transaction() as conn:
             report = await reports.get(conn, report_id)
             assert report is not None
@@ -116,13 +146,19 @@ class Dispatcher:
         except DeliveryError as exc:
             log.error(
                 "card not delivered",
-                extra={"report": report.id, "chat": target.chat_id, "reason": exc.reason},
+                extra={
+                    "report": report.id,
+                    "chat": target.chat_id,
+                    "reason": exc.reason,
+                    "transient": exc.transient,
+                },
             )
-            if target == self.config.supervisors.chat:
-                return False
-            return await self._fallback(report, card, exc.reason)
+            if exc.transient or target == self.supervisors:
+                return Posted.NOT_YET
+            delivered = await self._fallback(report, card, exc.reason)
+            return Posted.FALLBACK if delivered else Posted.NOT_YET
         await self._record(report, posted, target, kind, **data)
-        return True
+        return Posted.ROUTED
 
     async def post_copy(self, report_id: int, target: ChatTarget) -> bool:
         """Post a live copy of the card elsewhere (escalation): edited with the original."""
@@ -145,7 +181,7 @@ class Dispatcher:
 
     async def _fallback(self, report: Report, card: object, reason: str) -> bool:
         community = self.config.community(report.community_id)
-        target = self.config.supervisors.chat
+        target = self.supervisors
         try:
             await self.notifier.send(
                 target,

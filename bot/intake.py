@@ -20,7 +20,7 @@ from bot import callbacks, texts
 from bot.callbacks import Callback
 from bot.clock import Clock
 from bot.config import Config
-from bot.dispatch import Dispatcher
+from bot.dispatch import Dispatcher, Posted
 from bot.duplicates import similar_open_report
 from bot.geo import LatLon, valid_latlon
 from bot.messages import AskFor, Button, Outcome, Reply, say
@@ -284,11 +284,21 @@ class Intake:
                 assert fresh is not None
                 return await self._closed_draft(ctx, fresh)
             report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
-        delivered = await self.dispatcher.dispatch(report.id)
+        posted = await self.dispatcher.post(report.id)
         community = self.config.community(route.community_id)
         deadline = self.dispatcher.format_when(report.deadline_at, ctx.lang)
-        if not delivered:
+        if posted is Posted.NOT_YET:
             text = texts.t(ctx.lang, "submit.queued", ticket=report.id, deadline=deadline)
+        elif posted is Posted.FALLBACK:
+            # Tell the rider where the report really went.
+            text = texts.t(
+                ctx.lang,
+                "submit.done_fallback",
+                ticket=report.id,
+                community=community.name if community else "?",
+                supervisors=self.config.supervisors.name,
+                deadline=deadline,
+            )
         elif community is not None:
             text = texts.t(
                 ctx.lang,

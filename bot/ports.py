@@ -14,12 +14,20 @@ from storage.records import CardMessage
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered (chat gone, bot removed or blocked...)."""
+    """A message could not be delivered (chat gone, bot removed or blocked...).
 
-    def __init__(self, reason: str, *, sent: list[int] | None = None) -> None:
+    `transient`: the failure may pass (network, timeouts, the platform overloaded) and was
+    already retried for a while by the channel; otherwise it is permanent (chat gone, bot
+    removed, blocked) and sending the same message there again cannot help.
+    """
+
+    def __init__(
+        self, reason: str, *, sent: list[int] | None = None, transient: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.sent = sent or []  # parts that did arrive before the failure
+        self.transient = transient
 
     @property
     def unreachable(self) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot import texts
 from bot.access import Access
 from bot.casework import Casework
+from bot.chat_moves import ChatMoves
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.digest import Digests
@@ -56,6 +57,7 @@ class Services:
     digests: Digests
     ledger: Ledger
     limits: RiderLimits
+    chat_moves: ChatMoves
 
     @classmethod
     def create(
@@ -71,8 +73,9 @@ class Services:
         db = Database(create_engine(config.database_url))
         photos = PhotoStore(config.photo_dir, max_bytes=config.max_photo_bytes)
         router = build_router(config)
+        moves = ChatMoves(db=db, clock=clock)
         dispatcher = Dispatcher(
-            config=config, db=db, photos=photos, notifier=notifier, clock=clock
+            config=config, db=db, photos=photos, notifier=notifier, clock=clock, moves=moves
         )
         intake = Intake(
             config=config, db=db, photos=photos, router=router, dispatcher=dispatcher, clock=clock
@@ -107,10 +110,12 @@ class Services:
             limits=RiderLimits(
                 config.limits.messages_per_minute, config.limits.reports_per_hour, clock
             ),
+            chat_moves=moves,
         )
 
     async def start(self) -> None:
         await migrate(self.db.engine)
+        await self.chat_moves.load()
 
     async def stop(self) -> None:
         await self.db.close()

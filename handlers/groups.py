@@ -39,3 +39,14 @@ async def members_changed(update: Update, context: SuishouContext) -> None:
     for user in people:
         if user is not None:
             context.services.access.forget(message.chat_id, user.id)
+
+
+async def migrated(update: Update, context: SuishouContext) -> None:
+    """Telegram upgraded a group to a supergroup: follow it to its new chat id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        await context.services.chat_moves.moved(message.chat_id, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id:
+        await context.services.chat_moves.moved(message.migrate_from_chat_id, message.chat_id)

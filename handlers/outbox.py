@@ -17,6 +17,7 @@ from bot.config import ChatTarget
 from bot.messages import Card, Outcome, Reply
 from bot.ports import DeliveryError
 from handlers.keyboards import inline, markup
+from handlers.steady import delivery_error
 from handlers.textsplit import CAPTION_LIMIT, TEXT_LIMIT, fit, split_html, visible_length
 from storage.records import CardMessage
 
@@ -72,7 +73,7 @@ class TelegramOutbox:
                 )
                 sent.append(message.message_id)
         except TelegramError as exc:
-            raise DeliveryError(exc.message, sent=sent) from exc
+            raise delivery_error(exc, sent=sent) from exc
         return sent
 
     async def send_document(
@@ -86,7 +87,7 @@ class TelegramOutbox:
                 message_thread_id=chat.topic_id,
             )
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise delivery_error(exc) from exc
         return message.message_id
 
     async def edit(
@@ -111,9 +112,9 @@ class TelegramOutbox:
                 )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
-                raise DeliveryError(exc.message) from exc
+                raise delivery_error(exc) from exc
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise delivery_error(exc) from exc
 
     async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
         """Photos first, then the card with its buttons, then the location pin under it."""
@@ -169,7 +170,7 @@ class TelegramOutbox:
             )
             keep([pin], "location")
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise delivery_error(exc) from exc
         return posted
 
     async def deliver(self, update: Update, outcome: Outcome) -> None:

@@ -260,6 +260,16 @@ digests_sent = Table(
 )
 
 
+# A group chat Telegram upgraded to a supergroup: messages for the old id go to the new one.
+chat_moves = Table(
+    "chat_moves",
+    metadata,
+    Column("old_chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("new_chat_id", BigInteger, nullable=False),
+    Column("moved_at", UtcDateTime, nullable=False),
+)
+
+
 async def photo_list(conn: AsyncConnection, link: Table, key: str, key_id: int) -> tuple[str, ...]:
     """The photos (sha256) linked to a draft or a report, in the order they were sent."""
     rows = await conn.execute(

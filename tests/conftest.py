@@ -23,6 +23,7 @@ from bot.app import build_application, on_shutdown, on_startup
 from bot.config import Config, parse_config
 from bot.geo import LatLon, gcj02_to_wgs84
 from bot.services import Services
+from handlers.steady import RetryPolicy
 from tests.databases import database_url, drop_created
 from tests.fake_telegram import FakeRequest, FakeTelegram, Person
 
@@ -54,6 +55,14 @@ class FakeClock:
         self.current += timedelta(**kwargs)
 
 
+class Waits(list[float]):
+    """The bot's retry waits, recorded instead of slept (tests stay fast, and can read them)."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+        await asyncio.sleep(0)
+
+
 @dataclass
 class Stage:
     tg: FakeTelegram
@@ -66,6 +75,11 @@ class Stage:
     @property
     def services(self) -> Services:
         return self.app.bot_data["services"]
+
+    @property
+    def waits(self) -> Waits:
+        """What the bot waited between retries of Telegram calls."""
+        return self.app.bot_data["test_waits"]
 
     async def send(self, update: dict[str, Any]) -> None:
         """Deliver one update the way the polling loop would."""
@@ -156,7 +170,16 @@ def clock() -> FakeClock:
 
 
 async def start_app(config: Config, tg: FakeTelegram, clock: FakeClock) -> Application:
-    app = build_application(config, TOKEN, request=FakeRequest(tg), clock=clock, rate_limit=False)
+    waits = Waits()
+    app = build_application(
+        config,
+        TOKEN,
+        request=FakeRequest(tg),
+        clock=clock,
+        rate_limit=False,
+        retry=RetryPolicy(sleep=waits),
+    )
+    app.bot_data["test_waits"] = waits
     await app.initialize()
     await on_startup(app)
     await app.start()

@@ -129,3 +129,64 @@ def test_a_wrong_token_is_said_plainly(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert '"event": "Telegram rejected the bot token"' in proc.stderr
     assert "AAHthisTokenWasRevoked" not in proc.stderr  # not even the wrong token is logged
+
+
+def test_telegram_unreachable_at_start_is_waited_for(tmp_path: Path) -> None:
+    """Telegram's frontends answer 502 for the first seconds: the bot keeps trying, then serves."""
+    tg = FakeTelegram(token=TOKEN)
+    chats = {name: tg.new_group(name)["id"] for name in EXAMPLE_CHATS}
+    with FakeTelegramServer(tg) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
+        tg.outage(2.5)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=tmp_path,
+            env={**os.environ, "SUISHOU_E2E_TOKEN": TOKEN},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for(lambda: tg.calls_to("getUpdates"), "the first getUpdates", proc)
+            rider = tg.person("骑手小刘")
+            tg.push_update(rider.command("/help"))
+            wait_for(rider.last_bot_message, "an answer to /help", proc)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                _, stderr = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, stderr = proc.communicate()
+    assert proc.returncode == 0, stderr
+    tries = [line for line in stderr.splitlines() if "cannot reach Telegram; retrying" in line]
+    assert len(tries) >= 2, stderr  # each try is logged...
+    assert '"try": 1' in tries[0] and '"wait_s": 0.5' in tries[0]
+    assert '"try": 2' in tries[1] and '"wait_s": 1.0' in tries[1]  # ...with a growing pause
+    assert "Bad Gateway (502)" in tries[0] and "<html>" not in stderr
+    assert '"event": "started"' in stderr
+
+
+def test_a_wrong_token_during_an_outage_still_ends_plainly(tmp_path: Path) -> None:
+    tg = FakeTelegram(token=TOKEN)
+    chats = {name: tg.new_group(name)["id"] for name in EXAMPLE_CHATS}
+    with FakeTelegramServer(tg) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
+        tg.outage(4.0)  # the process takes a second or two to start
+        wrong = "999999:AAHthisTokenWasRevokedLongAgo_abcdefgh"
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=tmp_path,
+            env={**os.environ, "SUISHOU_E2E_TOKEN": wrong},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert "cannot reach Telegram; retrying" in proc.stderr
+    assert proc.stderr.rstrip().splitlines()[-1].count("Telegram rejected the bot token") == 1
+    assert "AAHthisTokenWasRevoked" not in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -33,7 +33,9 @@ def test_the_heavy_images_bench_runs_and_reports() -> None:
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "/help handled beside the uploads" in out and "/help queued behind" in out
+    assert (
+        "/help sent while the uploads are processed" in out and "/help queued right behind" in out
+    )
     assert "peak RSS" in out
     refused = [line for line in out.splitlines() if "bomb.png" in line]
     assert len(refused) == 2 and all("尺寸过大" in line for line in refused)

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from .faults import BAD_GATEWAY_HTML, Faults, FrontendError, ResponseLost, _Fault
 from .files import DOWNLOAD_LIMIT, FileStore
 from .html import utf16_slice
 from .methods import BotApiMethods
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijk"
 
 
-class FakeTelegram(BotApiMethods):
+class FakeTelegram(BotApiMethods, Faults):
     """A faithful, stateful stand-in for api.telegram.org, owned by the test-suite."""
 
     def __init__(
@@ -68,6 +69,8 @@ class FakeTelegram(BotApiMethods):
         self._users: dict[int, dict[str, Any]] = {self.bot_id: self._bot_from()}
         self._chats: dict[int, _Chat] = {}
         self._failures: list[_Failure] = []
+        self._faults: list[_Fault] = []
+        self._outage_until: float | None = None
         self._updates: list[dict[str, Any]] = []
         self._last_update_id = 500_000_000
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
@@ -387,12 +390,23 @@ class FakeTelegram(BotApiMethods):
         params: dict[str, Any],
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """A request as it arrives at /bot<token>/<method>: checks the token, then handles."""
+        """A request as it arrives at /bot<token>/<method>: checks the token, then handles.
+
+        Raises FrontendError or ResponseLost for injected transport faults (see faults.py).
+        """
+        fault = self._transport_fault(method)
+        if fault == "502":
+            raise FrontendError(502, BAD_GATEWAY_HTML)
+        if fault == "lost-before":
+            raise ResponseLost(applied=False)
         if token is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-        return self.handle(method, params, files or {})
+        answer = self.handle(method, params, files or {})
+        if fault == "lost-after":
+            raise ResponseLost(applied=True)
+        return answer
 
     def file_request(self, token: str | None, file_path: str) -> tuple[int, bytes]:
         """A download as it arrives at /file/bot<token>/<file_path>."""

@@ -10,6 +10,7 @@ import mimetypes
 import re
 from typing import TYPE_CHECKING, Any
 
+from .faults import migrated_error
 from .files import MediaError
 from .html import HtmlParseError, finish_text, parse_html, utf16_len
 from .params import ApiError, Markup, Params, bad, parse_markup
@@ -41,6 +42,9 @@ class SendHelpers:
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise bad("chat not found")
+        upgraded = migrated_error(chat)
+        if upgraded is not None:
+            raise upgraded
         return chat
 
     def _sendable_chat(self: FakeTelegram, p: Params) -> _Chat:

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from .api import FakeTelegram
+from .faults import FrontendError, ResponseLost
 from .state import split_token
 
 
@@ -133,7 +134,14 @@ class _Handler(BaseHTTPRequestHandler):
             answer = {"ok": False, "error_code": 400, "description": "Bad Request: invalid body"}
             self._respond(400, json.dumps(answer).encode(), "application/json")
             return
-        status, answer = self.fake.api_request(token, method, params, files)
+        try:
+            status, answer = self.fake.api_request(token, method, params, files)
+        except FrontendError as exc:
+            self._respond(exc.status, exc.body, "text/html")
+            return
+        except ResponseLost:
+            self.close_connection = True  # hang up without an answer
+            return
         self._respond(status, json.dumps(answer).encode(), "application/json")
 
     def _read_body(self) -> bytes:

@@ -11,9 +11,11 @@ import json
 import urllib.parse
 from typing import Any
 
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from .api import FakeTelegram
+from .faults import FrontendError, ResponseLost
 from .state import split_token
 
 
@@ -58,6 +60,21 @@ class FakeRequest(BaseRequest):
             for name, (filename, content, mimetype) in request_data.multipart_data.items():
                 data = content if isinstance(content, bytes) else content.read()
                 files[name] = (filename, bytes(data), mimetype)
+        try:
+            status, body = await self._call(token, rest, params, files)
+        except FrontendError as exc:
+            return exc.status, exc.body
+        except ResponseLost:
+            raise TimedOut from None  # what HTTPXRequest raises when the answer never comes
+        return status, json.dumps(body).encode()
+
+    async def _call(
+        self,
+        token: str | None,
+        rest: str,
+        params: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+    ) -> tuple[int, dict[str, Any]]:
         if rest.lower() == "getupdates" and params.get("timeout"):
             # Long polling waits in the core; keep the event loop free meanwhile.
             task = asyncio.ensure_future(
@@ -71,4 +88,4 @@ class FakeRequest(BaseRequest):
                 raise
         else:
             status, body = self._fake.api_request(token, rest, params, files)
-        return status, json.dumps(body).encode()
+        return status, body

@@ -76,6 +76,7 @@ class _Chat:
     blocked: bool = False
     started: bool = False
     reply_keyboard: dict[str, Any] | None = None
+    migrated_to: int | None = None  # a basic group upgraded to this supergroup
 
     @property
     def id(self) -> int:

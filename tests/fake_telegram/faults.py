@@ -1,0 +1,140 @@
+"""Faults the real Bot API shows in a normal month, for tests to inject.
+
+- Telegram's frontends (nginx) answer ``502 Bad Gateway`` as an HTML page, not Bot API JSON,
+  for a single call or for every call during an outage.
+- A response can be lost: before the call reached Telegram (nothing happened) or after
+  Telegram applied it (the message exists, but the bot never hears so). The in-process
+  transport raises PTB's TimedOut; the loopback server hangs up without answering.
+- Flood control: 429 with ``parameters.retry_after``.
+- A basic group upgraded to a supergroup: the old id answers 400 with
+  ``parameters.migrate_to_chat_id``, and both chats get the migration service messages.
+Bot removed from a group (set_bot_status) and blocked riders (block_bot) live in api.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .params import ApiError
+from .state import _Chat
+
+if TYPE_CHECKING:
+    from .api import FakeTelegram
+
+BAD_GATEWAY_HTML = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+
+
+class FrontendError(Exception):
+    """An answer from Telegram's frontend, not the Bot API: a status and a non-JSON body."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+class ResponseLost(Exception):
+    """The connection died without an answer; ``applied`` says whether Telegram did the call."""
+
+    def __init__(self, applied: bool) -> None:
+        super().__init__("applied" if applied else "not applied")
+        self.applied = applied
+
+
+@dataclass
+class _Fault:
+    method: str  # lower case; "*" for any method
+    kind: str  # "502", "lost-before" or "lost-after"
+    times: int
+
+
+class Faults:
+    """Mixin of FakeTelegram: injecting transport faults and group upgrades."""
+
+    def bad_gateway(self: FakeTelegram, method: str = "*", *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get the frontend's HTML 502."""
+        with self._lock:
+            self._faults.append(_Fault(method.lower(), "502", times))
+
+    def outage(self: FakeTelegram, seconds: float) -> None:
+        """Every call gets the frontend's 502 for ``seconds`` from now (fake clock)."""
+        with self._lock:
+            self._outage_until = self.clock() + seconds
+
+    def lose_response(self: FakeTelegram, method: str, *, applied: bool, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get no answer (applied by Telegram, or not)."""
+        with self._lock:
+            kind = "lost-after" if applied else "lost-before"
+            self._faults.append(_Fault(method.lower(), kind, times))
+
+    def flood(self: FakeTelegram, method: str, retry_after: int, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` hit flood control (429, retry_after)."""
+        self.fail_next(
+            method,
+            429,
+            f"Too Many Requests: retry after {retry_after}",
+            parameters={"retry_after": retry_after},
+            times=times,
+        )
+
+    def upgrade_to_supergroup(
+        self: FakeTelegram, chat_id: int, by: dict[str, Any] | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Upgrade a basic group; returns (new chat id, the two migration updates).
+
+        As Telegram does: the old group gets a message with ``migrate_to_chat_id``, the new
+        supergroup one with ``migrate_from_chat_id``; every later call to the old id answers
+        400 with ``parameters.migrate_to_chat_id``. Members, titles and the bot's rights carry
+        over; messages do not (the supergroup starts afresh here).
+        """
+        with self._lock:
+            old = self._chats[chat_id]
+            if old.type != "group":
+                raise ValueError("only basic groups are upgraded")
+            n = self._next_group_id
+            self._next_group_id += 1
+            new_id = -(1000000000000 + 2345600000 + n)
+            new_json = {**copy.deepcopy(old.json), "id": new_id, "type": "supergroup"}
+            new = _Chat(
+                json=new_json,
+                members=dict(old.members),
+                bot_status=old.bot_status,
+                next_id=1,
+            )
+            self._chats[new_id] = new
+            user = by or self._users[next(u for u, s in old.members.items() if s == "creator")]
+            to = self._store(old, user, {"migrate_to_chat_id": new_id})
+            frm = self._store(new, user, {"migrate_from_chat_id": chat_id})
+            old.migrated_to = new_id
+            updates = [
+                {"update_id": self.next_update_id(), "message": copy.deepcopy(m.json)}
+                for m in (to, frm)
+            ]
+            return new_id, updates
+
+    # ----------------------------------------------------------------- used by the core
+
+    def _transport_fault(self: FakeTelegram, method: str) -> str | None:
+        """The fault this call meets before the Bot API sees it, if any (consumes it)."""
+        with self._lock:
+            if self._outage_until is not None and self.clock() < self._outage_until:
+                return "502"
+            for fault in self._faults:
+                if fault.times > 0 and fault.method in ("*", method.lower()):
+                    fault.times -= 1
+                    return fault.kind
+            return None
+
+
+def migrated_error(chat: _Chat) -> ApiError | None:
+    """What Telegram answers about a group that became a supergroup."""
+    if chat.migrated_to is None:
+        return None
+    return ApiError(400, UPGRADED, {"migrate_to_chat_id": chat.migrated_to})
