@@ -25,6 +25,7 @@ SUPERVISORS = "_sup"
 BOARD_SIZE = 5
 TICKETS_SHOWN = 20  # per list in a community's digest
 COUNTY_OVERDUE_SHOWN = 30
+CHART_BARS = 40  # communities drawn at most (Telegram: width + height <= 10,000 px)
 
 
 @dataclass(frozen=True)
@@ -205,11 +206,7 @@ class DigestWriter:
         """The county chart, drawn off the event loop; a digest without it beats none."""
         lang = self.lang
         try:
-            bars = [
-                CommunityBar(c.name, m.closure_rate, m.on_time_rate)
-                for c in self.config.communities
-                for m in [week.now.metrics(c.id)]
-            ]
+            bars, shown_all = chart_bars(self.config, week.now)
             trend = []
             for back in range(self.config.digest.trend_weeks - 1, -1, -1):
                 start = week.period.start - timedelta(days=7 * back)
@@ -222,7 +219,9 @@ class DigestWriter:
             labels = ChartLabels(
                 closure=texts.t(lang, "chart.closure"),
                 on_time=texts.t(lang, "chart.on_time"),
-                by_community=texts.t(lang, "chart.by_community"),
+                by_community=texts.t(lang, "chart.by_community")
+                if shown_all
+                else texts.t(lang, "chart.by_community_lowest", count=len(bars)),
                 trend=texts.t(lang, "chart.trend"),
                 no_data=texts.t(lang, "chart.no_data"),
             )
@@ -236,6 +235,26 @@ class DigestWriter:
 
     async def _county_only(self, period: Period) -> DeskFigures:
         return await self.figures.tallies(period, durations=False)
+
+
+def chart_bars(config: Config, counted: DeskFigures) -> tuple[list[CommunityBar], bool]:
+    """The communities the chart shows, and whether that is all of them.
+
+    Telegram refuses a photo whose width and height add up to more than 10,000 px, and a
+    bar per community for hundreds of them is unreadable anyway: beyond CHART_BARS the
+    chart shows those with the lowest 办结率 (the ones that need attention), in file order.
+    """
+    everyone = [
+        (i, CommunityBar(c.name, m.closure_rate, m.on_time_rate))
+        for i, c in enumerate(config.communities)
+        for m in [counted.metrics(c.id)]
+    ]
+    if len(everyone) <= CHART_BARS:
+        return [bar for _, bar in everyone], True
+    lowest = sorted(
+        everyone, key=lambda ib: (ib[1].closure_rate is None, ib[1].closure_rate or 0.0)
+    )
+    return [bar for _, bar in sorted(lowest[:CHART_BARS], key=lambda ib: ib[0])], False
 
 
 def _tickets(found: list[tuple[int, bool]], count: int, lang: str) -> str:

@@ -73,7 +73,7 @@ class Figures:
         async with self.db.transaction() as conn:
             rows = await sql.tallies(conn, period.start, period.end, scope, durations=durations)
         per_desk = {cid: Tally(**counts) for cid, counts in rows.items()}
-        total = sum(per_desk.values(), Tally())
+        total = Tally.total(per_desk.values())
         return DeskFigures(per_desk, total)
 
     async def metrics(self, period: Period, scope: Scope = EVERY) -> Metrics:

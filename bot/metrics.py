@@ -77,12 +77,19 @@ class Tally:
     durations: tuple[timedelta, ...] = field(default=())
 
     def __add__(self, other: Tally) -> Tally:
+        return Tally.total([self, other])
+
+    @staticmethod
+    def total(parts: Iterable[Tally]) -> Tally:
+        """The sum of several tallies (the county from its desks), sorting durations once."""
+        parts = list(parts)
         counts = {
-            f.name: getattr(self, f.name) + getattr(other, f.name)
-            for f in fields(self)
+            f.name: sum(getattr(p, f.name) for p in parts)
+            for f in fields(Tally)
             if f.name != "durations"
         }
-        return Tally(**counts, durations=tuple(sorted(self.durations + other.durations)))
+        durations = sorted(d for p in parts for d in p.durations)
+        return Tally(**counts, durations=tuple(durations))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Select,
     and_,
     case,
     func,
@@ -86,13 +85,25 @@ def _closed_in(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     return [r.closed_at >= start, r.closed_at < end, r.outcome.isnot(None)]
 
 
-def _open_at(end: datetime, scope: Scope) -> Select[Any]:
-    """Reports made before `end` and not closed before it, as a union the indexes serve."""
+def _unclosed_at(end: datetime, scope: Scope) -> Any:
+    """Candidates for "open at `end`": never closed, or closed at or after `end`.
+
+    The never-closed branch leaves `created_at < end` to the caller, so both branches walk
+    the closed-at index (`closed_at IS NULL`, `closed_at >= end`) instead of a desk's whole
+    history; callers count or keep only rows with `created_at < end`.
+    """
     r = reports.c
-    cols = (r.id, r.community_id, r.deadline_at)
-    never = select(*cols).where(r.closed_at.is_(None), r.created_at < end, *_in_scope(scope))
+    cols = (r.id, r.community_id, r.deadline_at, r.created_at)
+    never = select(*cols).where(r.closed_at.is_(None), *_in_scope(scope))
     later = select(*cols).where(r.closed_at >= end, r.created_at < end, *_in_scope(scope))
-    return union_all(never, later).subquery("still_open")  # type: ignore[return-value]
+    return union_all(never, later)
+
+
+def _open_at(end: datetime, scope: Scope) -> Any:
+    """Reports open at `end`, materialised once (so the planner keeps to the index ranges
+    even when a window function or an ORDER BY over ids follows)."""
+    unclosed = _unclosed_at(end, scope).cte("unclosed").prefix_with("MATERIALIZED")
+    return select(unclosed).where(unclosed.c.created_at < end).subquery("still_open")
 
 
 async def tallies(
@@ -138,10 +149,13 @@ async def tallies(
     for cid, n, fixed, rejected, on_time in await conn.execute(closed):
         found[cid].update(closed=n, closed_fixed=fixed, rejected=rejected, closed_on_time=on_time)
 
-    still_open = _open_at(end, scope)
+    unclosed = _unclosed_at(end, scope).subquery("unclosed")
+    made = unclosed.c.created_at < end
     open_q = select(
-        still_open.c.community_id, func.count(), _count_if(still_open.c.deadline_at < end)
-    ).group_by(still_open.c.community_id)
+        unclosed.c.community_id,
+        _count_if(made),
+        _count_if(and_(made, unclosed.c.deadline_at < end)),
+    ).group_by(unclosed.c.community_id)
     for cid, n, overdue in await conn.execute(open_q):
         found[cid].update(open_at_end=n, overdue_open=overdue)
 
@@ -220,7 +234,7 @@ async def overdue_tickets(
     rows = await conn.execute(
         select(still_open.c.id, still_open.c.community_id)
         .where(still_open.c.deadline_at < end)
-        .order_by(still_open.c.id)
+        .order_by(still_open.c.id + 0)  # not the primary key's order: keep to the ranges
         .limit(limit)
     )
     return [(report_id, cid) for report_id, cid in rows]

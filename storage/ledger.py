@@ -42,7 +42,11 @@ async def rows_made(conn: AsyncConnection, start: datetime, end: datetime) -> Se
             func.max(when(("accepted",))).label("last_accepted_at"),
             func.max(when(CLOSING_EVENTS)).label("closing_at"),
         )
-        .where(e.report_id.in_(chosen), e.kind.in_(("dispatched", "accepted", *CLOSING_EVENTS)))
+        .where(
+            e.report_id.in_(chosen),
+            e.kind.in_(("dispatched", "accepted", *CLOSING_EVENTS)),
+            e.at >= start,  # a report's events come after it was made: keeps to the range
+        )
         .group_by(e.report_id)
         .subquery("steps")
     )

@@ -265,3 +265,33 @@ def test_a_cjk_font_installed_after_matplotlib_cached_its_list_is_found(
     monkeypatch.setattr(font_manager.fontManager, "addfont", added.append)
     assert chart.cjk_font() == "Noto Sans CJK SC"
     assert added == ["/usr/share/fonts/NotoSansCJK-Regular.ttc"]
+
+
+def test_a_county_of_many_communities_charts_those_needing_attention() -> None:
+    """500 communities: the chart stays within Telegram's photo limits and shows the worst."""
+    import dataclasses
+    import tomllib
+
+    from bot.chart import chart_size_px
+    from bot.config import parse_config
+    from bot.digest_text import CHART_BARS, chart_bars
+    from bot.figures import DeskFigures
+    from bot.metrics import Tally
+    from tests.conftest import ROOT
+
+    raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    config = parse_config(raw, base_dir=ROOT)
+    template = config.communities[0]
+    many = tuple(dataclasses.replace(template, id=f"c{i}", name=f"社区{i}") for i in range(500))
+    config = dataclasses.replace(config, communities=many)
+    # Community i closed i % 100 of 100 due; c7 had nothing due at all.
+    per_desk = {
+        f"c{i}": Tally(closed=i % 100, overdue_open=100 - i % 100) for i in range(500) if i != 7
+    }
+    bars, shown_all = chart_bars(config, DeskFigures(per_desk, Tally.total(per_desk.values())))
+    assert not shown_all and len(bars) == CHART_BARS
+    # Five communities at each of 0 %, 1 %, ...: the forty lowest; c7 (nothing due) is not.
+    assert {b.closure_rate for b in bars} == {k / 100 for k in range(9)}
+    assert "社区7" not in {b.name for b in bars}
+    assert sum(chart_size_px(len(bars))) <= 10_000
+    assert [b.name for b in bars] == sorted((b.name for b in bars), key=lambda n: int(n[2:]))
