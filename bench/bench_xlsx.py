@@ -8,10 +8,10 @@ category, seven step times, status, closure, on-time flag, handler, coordinates,
 three counts; plus a 501-row summary sheet) and writes them, each writer in a fresh process
 so its peak RSS is its own:
 
-* ``openpyxl``           bot.ledger_files.write_xlsx, the project's writer (write-only mode;
+* ``openpyxl``           bench/_xlsx_writers.py, the former writer (write-only mode;
                          openpyxl uses lxml when it is installed, which it says)
 * ``openpyxl, no lxml``  the same with OPENPYXL_LXML=False, when lxml is installed
-* ``xlsxwriter``         bench/_xlsx_writers.py (constant_memory), if xlsxwriter is installed
+* ``xlsxwriter``         bot.ledger_files.write_xlsx, the project's writer (constant_memory)
 
 Both files are read back (bot.ledger_files.read_xlsx) and must hold the same rows. The
 database side of the export is measured by bench_scale.py; this is the encoding alone.
@@ -35,7 +35,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 import openpyxl.xml  # noqa: E402
-from _xlsx_writers import available, write_xlsx_xlsxwriter  # noqa: E402
+from _xlsx_writers import write_xlsx_openpyxl  # noqa: E402
 
 from bot.ledger_files import Sheet, read_xlsx, write_xlsx  # noqa: E402
 
@@ -91,7 +91,7 @@ def _peak_rss_mib() -> float:
 def _child(writer: str, rows: int, repeat: int) -> None:
     """Time one writer in this (fresh) process; print a JSON line."""
     sheets = ledger_sheets(rows)
-    write = write_xlsx_xlsxwriter if writer == "xlsxwriter" else write_xlsx
+    write = write_xlsx if writer == "xlsxwriter" else write_xlsx_openpyxl
     base = _peak_rss_mib()
     timings, data = [], b""
     for _ in range(repeat + 1):  # the first run warms up
@@ -140,11 +140,10 @@ def main() -> None:
     writers = [("openpyxl", "openpyxl", {})]
     if has_lxml:
         writers.append(("openpyxl, no lxml", "openpyxl", {"OPENPYXL_LXML": "False"}))
-    if available():
-        writers.append(("xlsxwriter", "xlsxwriter", {}))
+    writers.append(("xlsxwriter", "xlsxwriter", {}))
     print(
         f"{args.rows:,} ledger rows x 20 columns + a 501-row summary; median of {args.repeat} "
-        f"runs after a warm-up; lxml installed: {has_lxml}; xlsxwriter installed: {available()}"
+        f"runs after a warm-up; lxml installed: {has_lxml}"
     )
     results = {}
     for label, writer, env in writers:

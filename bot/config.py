@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -134,11 +135,20 @@ class Config:
     limits: LimitSettings = LimitSettings()
     source: Path | None = None
 
+    @cached_property
+    def _categories_by_code(self) -> dict[str, Category]:
+        return {c.code: c for c in self.categories}
+
+    @cached_property
+    def _communities_by_id(self) -> dict[str, Community]:
+        return {c.id: c for c in self.communities}
+
     def category(self, code: str) -> Category | None:
-        return next((c for c in self.categories if c.code == code), None)
+        return self._categories_by_code.get(code)
 
     def community(self, community_id: str | None) -> Community | None:
-        return next((c for c in self.communities if c.id == community_id), None)
+        """By id, at once (a county may have hundreds; the ledger asks once per row)."""
+        return None if community_id is None else self._communities_by_id.get(community_id)
 
     def category_label(self, code: str, lang: str) -> tuple[str, str]:
         """(icon, name) of a category code; a code no longer configured shows as itself."""

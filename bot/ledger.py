@@ -8,6 +8,7 @@ never holds up the bot.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import re
@@ -119,8 +120,11 @@ class Ledger:
         return Outcome()
 
     async def sheets(self, period: Period) -> list[Sheet]:
+        rows = []
         async with self.db.transaction() as conn:
-            found = await ledger_rows.rows_made(conn, period.start, period.end)
+            # Row by row from the database: raw rows never pile up beside the finished ones.
+            async for found in ledger_rows.stream_made(conn, period.start, period.end):
+                rows.append(self._row(found))
         t = lambda key: texts.t(self.lang, f"ledger.{key}")  # noqa: E731
         headers = [
             t(k)
@@ -147,7 +151,6 @@ class Ledger:
                 "confirmations",
             )
         ]
-        rows = [self._row(r) for r in found]
         return [
             Sheet(
                 t("sheet_reports"),
@@ -159,13 +162,13 @@ class Ledger:
         ]
 
     def _row(self, r: Any) -> list[Any]:
-        """One report as a ledger row (`r`: a row of storage.ledger.rows_made)."""
+        """One report as a ledger row (`r`: a row of storage.ledger.stream_made)."""
         lang = self.lang
         if r["outcome"]:
             closure = (
-                texts.t(lang, f"reject.{r['close_reason']}")
+                _label(lang, f"reject.{r['close_reason']}")
                 if r["outcome"] == "rejected"
-                else texts.t(lang, f"ledger.fixed_{r['close_reason'] or 'confirmed'}")
+                else _label(lang, f"ledger.fixed_{r['close_reason'] or 'confirmed'}")
             )
             if r["duplicate_of"]:
                 closure += f" #{r['duplicate_of']}"
@@ -190,7 +193,7 @@ class Ledger:
             self._local(closed),
             self._local(r["closing_at"]),
             self._local(r["deadline_at"]),
-            texts.t(lang, f"status.{r['status']}"),
+            _label(lang, f"status.{r['status']}"),
             closure,
             on_time,
             r["handler_name"] or "",
@@ -262,6 +265,12 @@ class Ledger:
         sheets = await self.sheets(period)
         data = await asyncio.to_thread(_encode, sheets, fmt)
         return data, len(sheets[0].rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _label(lang: str, key: str) -> str:
+    """A fixed label (a status, a closure reason): looked up once, not once per row."""
+    return str(texts.t(lang, key))
 
 
 def _pct(rate: float | None) -> float | None:

@@ -16,15 +16,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 BOM = "\ufeff"
 DATETIME_FORMAT_XLSX = "yyyy-mm-dd hh:mm"
@@ -37,7 +34,6 @@ MAX_TITLE_CHARS = 31
 TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 RESERVED_TITLES = {"history"}  # Excel keeps it for change tracking
 DEFAULT_TITLE = "Sheet"
-BOLD = Font(bold=True)
 
 
 @dataclass(frozen=True)
@@ -85,61 +81,77 @@ def looks_like_formula(text: str) -> bool:
 
 
 def write_xlsx(sheets: Sequence[Sheet], out: BinaryIO | Path) -> None:
-    """Write the sheets as one workbook, streaming rows (openpyxl write-only mode).
+    """Write the sheets as one workbook, row by row (xlsxwriter's constant-memory mode).
 
     Headers are bold and frozen; datetimes show as "yyyy-mm-dd hh:mm"; booleans stay
-    booleans; strings are always strings. Titles are sanitised and made unique.
-    Timezone-aware datetimes raise ValueError, before anything is written.
+    booleans; strings are always strings (a formula-like one also gets Excel's quote
+    prefix). Titles are sanitised and made unique. Timezone-aware datetimes raise
+    ValueError, before anything is written.
     """
-    for sheet in sheets:  # checked first: a half-written workbook leaves temp files behind
+    for sheet in sheets:  # checked first: never leave a half-written workbook behind
         for row in sheet.rows:
             for value in row:
                 if isinstance(value, datetime):
                     _naive(value)
-    wb = Workbook(write_only=True)
+    target = str(out) if isinstance(out, Path) else out
+    wb = xlsxwriter.Workbook(
+        target, {"constant_memory": True, "strings_to_numbers": False, "in_memory": False}
+    )
+    formats = _Formats(
+        bold=wb.add_format({"bold": True}),
+        bold_quoted=wb.add_format({"bold": True, "quote_prefix": True}),
+        stamp=wb.add_format({"num_format": DATETIME_FORMAT_XLSX}),
+        day=wb.add_format({"num_format": DATE_FORMAT_XLSX}),
+        quoted=wb.add_format({"quote_prefix": True}),
+    )
     titles = unique_sheet_titles([s.title for s in sheets] or [DEFAULT_TITLE])
     if not sheets:
-        wb.create_sheet(titles[0])  # a workbook needs at least one sheet
+        wb.add_worksheet(titles[0])  # a workbook needs at least one sheet
     for sheet, title in zip(sheets, titles, strict=False):
-        ws = wb.create_sheet(title)
-        for index, width in enumerate(sheet.widths or (), start=1):
-            ws.column_dimensions[get_column_letter(index)].width = width
-        ws.freeze_panes = "A2"
-        header = [_string_cell(ws, str(text)) for text in sheet.headers]
-        for cell in header:
-            cell.font = BOLD
-        ws.append(header)
-        for row in sheet.rows:
-            ws.append([_xlsx_cell(ws, value) for value in row])
-    wb.save(out)
+        ws = wb.add_worksheet(title)
+        for col, width in enumerate(sheet.widths or ()):
+            ws.set_column(col, col, width)
+        ws.freeze_panes(1, 0)
+        for col, text in enumerate(map(str, sheet.headers)):
+            bold = formats.bold_quoted if looks_like_formula(text) else formats.bold
+            ws.write_string(0, col, _clean(text), bold)
+        for r, row in enumerate(sheet.rows, start=1):
+            for col, value in enumerate(row):
+                _write_cell(ws, r, col, value, formats)
+    wb.close()
 
 
-def _xlsx_cell(ws: WriteOnlyWorksheet, value: object) -> object:
-    """The value itself when openpyxl stores it faithfully, else a cell that pins its type."""
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else _string_cell(ws, str(value))
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(ws, value)
-        cell.number_format = DATETIME_FORMAT_XLSX
-        return cell
-    if isinstance(value, date):
-        cell = WriteOnlyCell(ws, value)
-        cell.number_format = DATE_FORMAT_XLSX
-        return cell
-    return _string_cell(ws, value if isinstance(value, str) else str(value))
+@dataclass(frozen=True)
+class _Formats:
+    bold: Any
+    bold_quoted: Any
+    stamp: Any
+    day: Any
+    quoted: Any
 
 
-def _string_cell(ws: WriteOnlyWorksheet, text: str) -> Cell:
-    # Control characters other than tab/CR/LF are not allowed in XML: dropped.
-    # XML turns CR into LF anyway; doing it here keeps "\r\n" from becoming two breaks.
+def _write_cell(ws: Any, r: int, c: int, value: object, formats: _Formats) -> None:
+    """Each value with the type it has: never inferred, so "=1+1" and "#N/A" stay text."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        ws.write_boolean(r, c, value)
+    elif isinstance(value, int | float) and math.isfinite(value):
+        ws.write_number(r, c, value)
+    elif isinstance(value, datetime):
+        ws.write_datetime(r, c, value, formats.stamp)
+    elif isinstance(value, date):
+        ws.write_datetime(r, c, value, formats.day)
+    else:
+        text = value if isinstance(value, str) else str(value)
+        ws.write_string(r, c, _clean(text), formats.quoted if looks_like_formula(text) else None)
+
+
+def _clean(text: str) -> str:
+    """Control characters other than tab/CR/LF are not allowed in XML: dropped. XML turns
+    CR into LF anyway; doing it here keeps "\r\n" from becoming two breaks."""
     clean = ILLEGAL_CHARACTERS_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    cell = WriteOnlyCell(ws, clean[:MAX_CELL_CHARS])
-    cell.data_type = "s"  # openpyxl infers "=..." as a formula and "#N/A" as an error
-    if looks_like_formula(text):
-        cell.quotePrefix = True  # Excel keeps it text even after the cell is edited
-    return cell
+    return clean[:MAX_CELL_CHARS]
 
 
 def write_csv(sheet: Sheet, out: TextIO) -> None:

@@ -6,7 +6,7 @@ reports only, and their follower counts. Rows come back as mappings, in ticket o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,9 @@ async def count_made(conn: AsyncConnection, start: datetime, end: datetime) -> i
     return int(found or 0)
 
 
-async def rows_made(conn: AsyncConnection, start: datetime, end: datetime) -> Sequence[RowMapping]:
+async def stream_made(
+    conn: AsyncConnection, start: datetime, end: datetime
+) -> AsyncIterator[RowMapping]:
     """Reports made in [start, end) with: the first dispatch, the last acceptance, the
     closing event's time (confirmation, automatic closure or rejection), and +1 count."""
     r, e = reports.c, events.c
@@ -72,4 +74,6 @@ async def rows_made(conn: AsyncConnection, start: datetime, end: datetime) -> Se
         .where(r.created_at >= start, r.created_at < end)
         .order_by(r.id)
     )
-    return (await conn.execute(query)).mappings().all()
+    result = await conn.stream(query)
+    async for row in result.mappings():
+        yield row
