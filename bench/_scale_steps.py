@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import json
 import pathlib
 import resource
@@ -27,8 +26,6 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from _scale_world import NOW, scale_config  # noqa: E402
-from _xlsx_writers import available as xlsxwriter_available  # noqa: E402
-from _xlsx_writers import write_xlsx_xlsxwriter  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from bot import texts  # noqa: E402
@@ -167,8 +164,6 @@ async def run(
         ("ledger csv 30d", lambda: ledger.export(ledger_period, "csv"), None),
         ("ledger xlsx 30d", lambda: ledger.export(ledger_period, "xlsx"), None),
     ]
-    if xlsxwriter_available():
-        steps.append(("xlsx xlsxwriter", lambda: _xlsxwriter(ledger, ledger_period), None))
     base_rss = peak_rss_mib()
     results: dict[str, Any] = {}
     for name, fn, inner in steps:
@@ -238,18 +233,6 @@ async def chart_inputs(config: Any, figures: Figures, week: Period) -> tuple:
         no_data=texts.t(lang, "chart.no_data"),
     )
     return bars, trend, {"title": texts.t(lang, "chart.title", week="W"), "labels": labels}
-
-
-async def _xlsxwriter(ledger: Ledger, period: Period) -> tuple[bytes, int]:
-    """Ledger.export's path (sheets, then encoding in a thread) with xlsxwriter instead."""
-    sheets = await ledger.sheets(period)
-
-    def encode() -> bytes:
-        out = io.BytesIO()
-        write_xlsx_xlsxwriter(sheets, out)
-        return out.getvalue()
-
-    return await asyncio.to_thread(encode), len(sheets[0].rows)
 
 
 async def explain_steps(engine: Any, path: pathlib.Path, steps: list[tuple[str, Step]]) -> None:

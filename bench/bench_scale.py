@@ -20,9 +20,7 @@ of the step (VmHWM, reset before it). Targets are those of issue 7 at 1M reports
 * ``/me``                  MyReports.me for the month's most active rider             20 ms
 * ``ledger sheets 30d``    Ledger.sheets of the last 30 days (queries and rows)
 * ``ledger csv 30d``       Ledger.export as CSV                                     1000 ms
-* ``ledger xlsx 30d``      Ledger.export as XLSX (openpyxl write-only)              4000 ms
-* ``xlsx xlsxwriter``      the same export with xlsxwriter's constant_memory mode (if
-                           installed; bench/_xlsx_writers.py writes the same workbook)
+* ``ledger xlsx 30d``      Ledger.export as XLSX (XlsxWriter, constant memory)      4000 ms
 
 and peak RSS of those steps < 300 MiB; a 30-day /stats at the largest size within 3x of
 the smallest. Before timing, the county's 30-day figures read back through the application
