@@ -68,13 +68,32 @@ class Figures:
         self.db = db
 
     async def tallies(
-        self, period: Period, scope: Scope = EVERY, *, durations: bool = True
+        self,
+        period: Period,
+        scope: Scope = EVERY,
+        *,
+        durations: bool = True,
+        details: bool = True,
     ) -> DeskFigures:
+        """The period's tallies per desk and in total.
+
+        Without `details` (the county's /stats, whose rows show no durations, transfers or
+        feedback per desk), those are counted for the total only, more cheaply.
+        """
         async with self.db.transaction() as conn:
-            rows = await sql.tallies(conn, period.start, period.end, scope, durations=durations)
+            rows = await sql.tallies(
+                conn, period.start, period.end, scope, durations=durations, details=details
+            )
+            extra = (
+                await sql.details_of(conn, period.start, period.end)
+                if not details and scope is EVERY
+                else None
+            )
         per_desk = {cid: Tally(**counts) for cid, counts in rows.items()}
-        total = Tally.total(per_desk.values())
-        return DeskFigures(per_desk, total)
+        parts = list(per_desk.values())
+        if extra is not None:
+            parts.append(Tally(**extra))
+        return DeskFigures(per_desk, Tally.total(parts))
 
     async def metrics(self, period: Period, scope: Scope = EVERY) -> Metrics:
         """One desk's metrics (or the county's) for the period."""

@@ -112,7 +112,7 @@ class Stats:
 
     async def _county(self, period: Period, days: int) -> str:
         lang = self.lang
-        counted = await self.figures.tallies(period)
+        counted = await self.figures.tallies(period, details=False)
         lines = [self._header(texts.t(lang, "stats.county"), period, days)]
         lines += counted.ranking_lines(self.config, "stats.row", lang)
         lines.append("")

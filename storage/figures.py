@@ -113,11 +113,14 @@ async def tallies(
     scope: Scope = EVERY,
     *,
     durations: bool = True,
+    details: bool = True,
 ) -> dict[str | None, dict[str, Any]]:
     """The counts of [start, end) per current owner (None: the supervisors' queue).
 
     Desks with nothing to count are absent. `durations` (closure times, ascending) are read
-    only when asked for, and only for the period's closures.
+    only when asked for, and only for the period's closures. Without `details`, transfers,
+    feedback and durations are left out (see `details_of`, which counts them for all desks
+    at once without telling the desks apart, at a fraction of the cost).
     """
     r = reports.c
     found: dict[str | None, dict[str, Any]] = defaultdict(dict)
@@ -159,6 +162,9 @@ async def tallies(
     for cid, n, overdue in await conn.execute(open_q):
         found[cid].update(open_at_end=n, overdue_open=overdue)
 
+    if not details:
+        return dict(found)
+
     e = events.c
     moments = (
         select(
@@ -189,6 +195,34 @@ async def tallies(
         for cid, values in spans.items():
             found[cid]["durations"] = tuple(sorted(values))
     return dict(found)
+
+
+async def details_of(conn: AsyncConnection, start: datetime, end: datetime) -> dict[str, Any]:
+    """Transfers, feedback and closure durations of [start, end), for every desk together.
+
+    Events are counted from their own index (no join to tell the desks apart), durations
+    are read as bare numbers: what the county's totals need and no more.
+    """
+    e, r = events.c, reports.c
+    n, transfers, fixed = (
+        await conn.execute(
+            select(
+                func.count(),
+                _count_if(e.kind == "transferred"),
+                _count_if(e.kind == "confirmed"),
+            ).where(e.kind.in_(("transferred", *FEEDBACK_KINDS)), e.at >= start, e.at < end)
+        )
+    ).one()
+    times = await conn.execute(
+        select(seconds_between(r.created_at, r.closed_at)).where(*_closed_in(start, end))
+    )
+    spans = sorted(timedelta(seconds=round(float(s), 3)) for s in times.scalars())
+    return {
+        "transfers": int(transfers),
+        "feedback_count": int(n) - int(transfers),
+        "feedback_fixed": int(fixed),
+        "durations": tuple(spans),
+    }
 
 
 async def open_tickets(

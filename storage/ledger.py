@@ -75,5 +75,6 @@ async def stream_made(
         .order_by(r.id)
     )
     result = await conn.stream(query)
-    async for row in result.mappings():
-        yield row
+    async for partition in result.mappings().partitions(1000):  # one await per thousand rows
+        for row in partition:
+            yield row

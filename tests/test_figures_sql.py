@@ -204,6 +204,8 @@ def test_sql_tallies_equal_the_reference(db_url: str, specs: list[Spec], period:
         figures = Figures(db)
         county = await figures.tallies(period)
         assert_same(county.total, tally(facts, period), "county")
+        lean = await figures.tallies(period, details=False)  # the county's /stats
+        assert_same(lean.total, tally(facts, period), "county, details for the total only")
         reference = by_community(facts, period, DESKS)
         for desk in DESKS:
             assert_same(county.tally(desk), reference[desk], f"desk {desk} of the county")
