@@ -29,10 +29,10 @@ from _scale_world import NOW, scale_config  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from bot import texts  # noqa: E402
-from bot.chart import ChartLabels, CommunityBar, TrendPoint, render_digest_chart  # noqa: E402
+from bot.chart import ChartLabels, TrendPoint, render_digest_chart  # noqa: E402
 from bot.desks import desk_at  # noqa: E402
 from bot.digest import Digests, previous_week, week_label  # noqa: E402
-from bot.digest_text import DigestWriter  # noqa: E402
+from bot.digest_text import DigestWriter, chart_bars  # noqa: E402
 from bot.figures import Figures  # noqa: E402
 from bot.ledger import Ledger, parse_range  # noqa: E402
 from bot.metrics import Metrics, Period, last_days  # noqa: E402
@@ -212,11 +212,7 @@ async def chart_inputs(config: Any, figures: Figures, week: Period) -> tuple:
     """Bars and trend as the digest draws them, for timing the rendering alone."""
     lang = config.language
     counted = await figures.tallies(week, durations=False)
-    bars = [
-        CommunityBar(c.name, m.closure_rate, m.on_time_rate)
-        for c in config.communities
-        for m in [counted.metrics(c.id)]
-    ]
+    bars, _ = chart_bars(config, counted)  # as many bars as the digest draws (at most 40)
     trend = []
     for back in range(config.digest.trend_weeks - 1, -1, -1):
         start = week.start - timedelta(days=7 * back)
