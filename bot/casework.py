@@ -614,13 +614,18 @@ class Casework:
         )
 
     async def post_to_staff(self, report: Report, reply: Reply) -> bool:
-        """A message under the report's card; staff replying to it reach the rider."""
+        """A message under the report's card; staff replying to it reach the rider.
+
+        False unless all of it arrived; the parts that did (a photo whose words then failed)
+        are linked all the same, since staff see them and may answer them.
+        """
         card = await self.cards.card_message(report.id) or await self.cards.any_card(report.id)
         target = (
             ChatTarget(card.chat_id, card.thread_id)
             if card
             else self.cards.target_for(report.community_id)
         )
+        delivered = True
         try:
             message_ids = await self.notifier.send_parts(
                 target, reply, reply_to=card.message_id if card else None
@@ -629,14 +634,15 @@ class Casework:
             log.warning(
                 "staff notice not delivered", extra={"report": report.id, "reason": exc.reason}
             )
-            return False
+            delivered, message_ids = False, exc.sent
         links = [
             CardMessage(report.id, target.chat_id, target.topic_id, m, "notice")
             for m in message_ids
         ]
-        async with self.db.transaction() as conn:
-            await reports.add_card_messages(conn, report.id, links, self.clock.now())
-        return True
+        if links:
+            async with self.db.transaction() as conn:
+                await reports.add_card_messages(conn, report.id, links, self.clock.now())
+        return delivered
 
     async def _safe_edit(self, link: CardMessage, reply: Reply) -> None:
         try:

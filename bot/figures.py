@@ -31,9 +31,24 @@ class DeskFigures:
     def metrics(self, desk: str | None) -> Metrics:
         return Metrics.of(self.tally(desk))
 
+    def owned(self, config: Config) -> DeskFigures:
+        """The same figures with every desk the configuration no longer lists (a community
+        removed or merged away, its reports left behind) counted under the supervisors,
+        who answer for them (`Config.desk_name`): the desks' lines then add up to the total."""
+        known = {c.id for c in config.communities}
+        orphans = [t for cid, t in self.per_desk.items() if cid is not None and cid not in known]
+        if not orphans:
+            return self
+        per_desk: dict[str | None, Tally] = {
+            cid: t for cid, t in self.per_desk.items() if cid in known
+        }
+        per_desk[None] = Tally.total([self.tally(None), *orphans])
+        return DeskFigures(per_desk, self.total)
+
     def ranking_lines(self, config: Config, key: str, lang: str) -> list[str]:
         """Every community and the supervisors' queue, best first, one line each (`key`)."""
         ids: list[str | None] = [c.id for c in config.communities] + [None]
+        owned = self.owned(config)
         return [
             texts.t(
                 lang,
@@ -48,7 +63,7 @@ class DeskFigures:
                 open=m.open_at_end,
                 overdue=m.overdue_open,
             )
-            for i, (cid, m) in enumerate(ranked({cid: self.metrics(cid) for cid in ids}), 1)
+            for i, (cid, m) in enumerate(ranked({cid: owned.metrics(cid) for cid in ids}), 1)
         ]
 
 

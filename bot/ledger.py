@@ -214,7 +214,7 @@ class Ledger:
 
     async def _summary(self, period: Period) -> Sheet:
         lang = self.lang
-        counted = await self.figures.tallies(period)
+        counted = (await self.figures.tallies(period)).owned(self.config)
         ids: list[str | None] = [c.id for c in self.config.communities] + [None]
         t = lambda key: texts.t(lang, f"ledger.{key}")  # noqa: E731
         headers = [

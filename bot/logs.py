@@ -13,14 +13,16 @@ import json
 import logging
 import re
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from typing import IO, Any
 
 TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 _SEP = r"[ \-.]?"
-# A value named as a phone (Contact.phone_number in a dict, JSON or repr), whatever its format.
+# A value named as a phone (Contact.phone_number, or a contact card's TEL lines in its vcard,
+# in a dict, JSON or repr), whatever its format.
 _PHONE_FIELD_RE = re.compile(
-    r"""(?P<key>phone(?:_number)?\\?["']?\s*[:=]\s*)(?P<q>\\?["'])(?P<value>.*?)(?P=q)""",
+    r"""(?P<key>(?:phone(?:_number)?|vcard)\\?["']?\s*[:=]\s*)(?P<q>\\?["'])(?P<value>.*?)(?P=q)""",
     re.IGNORECASE,
 )
 # Numbers that look like phones wherever they stand (free text, URLs, reprs).
@@ -29,8 +31,6 @@ PHONE_RE = re.compile(
         (
             # International: "+" or "00", country code, then 6-14 more digits in groups.
             r"(?<![\w+])(?:\+|\b00)\s?\(?\d{1,4}\)?(?:[ \-.]?\(?\d{1,5}\)?){2,6}(?![\d])",
-            # Mainland mobile, with or without 86, in any grouping (139 1234 5678, 139-1234-5678).
-            rf"(?<!\d)(?:86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)",
             # Hong Kong and Macau (852/853 + 8 digits), Taiwan mobiles (886 + 9xx xxx xxx).
             rf"(?<!\d)85[23]{_SEP}[2-9]\d{{3}}{_SEP}\d{{4}}(?!\d)",
             rf"(?<!\d)886{_SEP}9\d{{2}}{_SEP}\d{{3}}{_SEP}\d{{3}}(?!\d)",
@@ -39,6 +39,12 @@ PHONE_RE = re.compile(
         )
     )
 )
+# Mainland mobiles as riders type them: any grouping (139-123-45678, 1391 234 5678), any
+# dash or space, and full-width digits (１３９…) from a Chinese input method in full-width mode;
+# `_mobile` keeps the candidates whose digits really are a mobile number.
+_GAP = r"[\s\-.\u200b\u2010-\u2015\uff0d_/]?"
+MOBILE_RE = re.compile(rf"(?<!\d)(?:[+\uff0b]?(?:00)?86{_GAP})?\d(?:{_GAP}\d){{10}}(?!\d)")
+_MOBILE_DIGITS_RE = re.compile(r"(?:(?:00)?86)?(1[3-9]\d{9})")
 _MIN_DIGITS, _MAX_DIGITS = 7, 15  # E.164 numbers have at most 15 digits
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -48,16 +54,21 @@ def _phone(match: re.Match[str]) -> str:
     return "<phone>" if _MIN_DIGITS <= digits <= _MAX_DIGITS else match.group(0)
 
 
+def _mobile(match: re.Match[str]) -> str:
+    digits = "".join(str(unicodedata.decimal(c)) for c in match.group(0) if c.isdecimal())
+    return "<phone>" if _MOBILE_DIGITS_RE.fullmatch(digits) else match.group(0)
+
+
 def redact(text: str) -> str:
     """The text with tokens and phone numbers (any common format) replaced by placeholders."""
     text = TOKEN_RE.sub("<token>", text)
     text = _PHONE_FIELD_RE.sub(r"\g<key>\g<q><phone>\g<q>", text)
-    return PHONE_RE.sub(_phone, text)
+    return PHONE_RE.sub(_phone, MOBILE_RE.sub(_mobile, text))
 
 
 def _clean(value: Any, key: str = "") -> Any:
     """A log value with its secrets masked; anything named like a phone is masked whole."""
-    if "phone" in key.lower() and value not in (None, ""):
+    if ("phone" in key.lower() or key.lower() == "vcard") and value not in (None, ""):
         return "<phone>"
     if isinstance(value, str):
         return redact(value)

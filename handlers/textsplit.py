@@ -135,15 +135,39 @@ def _cut(tokens: list[str], start: int, end: int, room: int) -> int:
     if last_space is not None and last_space > start + (j - start) // 2:
         return last_space
     back = j
-    while back > start + 1 and back < end and _joined(tokens[back - 1], tokens[back]):
-        back -= 1  # keep 👨‍👩‍👧, 👍🏽 and accented letters whole
+    while back > start + 1 and back < end and _joined(tokens, back):
+        back -= 1  # keep 👨‍👩‍👧, 👍🏽, 🇨🇳, 1️⃣ and accented letters whole
     return back if back > start + 1 else max(j, start + 1)  # always progress
 
 
-def _joined(before: str, after: str) -> bool:
-    """Whether a cut between these two characters would split what shows as one."""
+def _regional(token: str) -> bool:
+    return len(token) == 1 and 0x1F1E6 <= ord(token) <= 0x1F1FF
+
+
+def _joined(tokens: list[str], at: int) -> bool:
+    """Whether a cut before tokens[at] would split what shows as one picture or letter.
+
+    A simplified grapheme rule (Unicode UAX #29): no cut before a joiner, a variation selector,
+    a mark (combining, enclosing like the keycap of 1️⃣, spacing), a skin tone, an emoji tag
+    (🏴 flags of England, Scotland, Wales) or a Hangul vowel/final jamo, nor after a ZWJ or a
+    virama; and regional indicators pair up from the start of their run (🇨🇳🇨🇳 cut between
+    its halves would show 🇨 🇳🇨 🇳, other flags).
+    """
+    before, after = tokens[at - 1], tokens[at]
     if len(before) != 1 or len(after) != 1:
         return False
+    code = ord(after)
     if before == "\u200d" or after in ("\u200d", "\ufe0f", "\ufe0e"):
         return True
-    return 0x1F3FB <= ord(after) <= 0x1F3FF or unicodedata.combining(after) > 0
+    if 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F:
+        return True
+    if 0x1160 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF:
+        return True
+    if unicodedata.category(after) in ("Mn", "Me", "Mc") or unicodedata.combining(before) == 9:
+        return True  # a mark belongs to its letter; a virama joins its conjunct (क्ष)
+    if _regional(before) and _regional(after):
+        run = at - 1
+        while run > 0 and _regional(tokens[run - 1]):
+            run -= 1
+        return (at - run) % 2 == 1
+    return False

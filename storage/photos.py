@@ -341,6 +341,21 @@ def _draft_request(
     return request
 
 
+def _coefficient_bytes(im: Image.Image) -> int:
+    """What libjpeg holds besides the pixels for a progressive JPEG: every DCT coefficient of
+    the full-size image (2 bytes each), whatever scale draft() picks for the output. A 575 KB
+    7000×7000 4:4:4 progressive JPEG needs 294 MB of them; a baseline one streams."""
+    if im.format not in ("JPEG", "MPO") or not (
+        im.info.get("progressive") or im.info.get("progression")
+    ):
+        return 0
+    layers = getattr(im, "layer", None) or [(None, 1, 1, None)] * len(im.getbands())
+    h_max = max(layer[1] for layer in layers) or 1
+    v_max = max(layer[2] for layer in layers) or 1
+    share = sum(layer[1] * layer[2] for layer in layers) / (h_max * v_max)
+    return int(im.size[0] * im.size[1] * share * 2)
+
+
 def _decoded_bytes(im: Image.Image, request: tuple[int, int] | None) -> int:
     """How many bytes decoding will take, after the DCT scaling Pillow's draft() would pick."""
     width, height = im.size
@@ -348,7 +363,7 @@ def _decoded_bytes(im: Image.Image, request: tuple[int, int] | None) -> int:
         scale = min(width // max(request[0], 1), height // max(request[1], 1))
         factor = next((f for f in (8, 4, 2, 1) if scale >= f), 1)
         width, height = -(-width // factor), -(-height // factor)
-    return width * height * _bytes_per_pixel(im)
+    return width * height * _bytes_per_pixel(im) + _coefficient_bytes(im)
 
 
 def _check_decoded_size(

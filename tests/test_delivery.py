@@ -133,3 +133,24 @@ async def test_a_long_ticket_history_comes_in_several_messages(stage: Stage) -> 
     assert all(whole.count(f"第{i}次补充") == 1 for i in range(5, 30))  # the latest 30 steps
     assert parts[0]["reply_to_message"]["message_id"]  # an answer to the command
     assert all(p["text"].count("\n") >= 1 for p in parts[:-1])  # cut at line ends
+
+
+async def test_staff_answering_the_part_of_a_relay_that_arrived_still_reach_the_rider(
+    stage: Stage,
+) -> None:
+    """The rider's photo reached the group, its long words did not: the photo is still a
+    way back to the rider, and the rider is told the words were not passed on."""
+    rider = await reported(stage)
+    zhang = staff_of(stage, "dongguan", "张三")
+    await stage.send(zhang.reply(card_of(stage, "dongguan"), text="请问在几号楼？"))
+    question = rider.last_bot_message()
+    under = len(stage.tg.bot_messages(stage.chats["dongguan"]))
+    stage.tg.fail_next(
+        "sendMessage", 400, "Bad Request: not enough rights to send text messages to the chat"
+    )
+    await stage.send(rider.reply(question, photo=jpeg(seed=9), caption="🛵" * 800))
+    assert "无法转告" in rider.last_bot_message()["text"]  # not "已转告社区"
+    (photo,) = stage.tg.bot_messages(stage.chats["dongguan"])[under:]
+    assert "photo" in photo
+    await stage.send(zhang.reply(photo, text="照片收到，文字没看到，请再说一次"))
+    assert "照片收到" in rider.last_bot_message()["text"]

@@ -47,6 +47,15 @@ def test_token_and_phone_are_masked_wherever_they_appear() -> None:
         ("+44 7911 123456", "7911 123456"),
         ("(0355) 123 4567", "123 4567"),
         ("0355-1234567", "1234567"),
+        # As riders type them: full-width digits of a Chinese input method, other groupings.
+        (
+            "\uff11\uff13\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+            "\uff15\uff16\uff17\uff18",
+        ),
+        ("139-123-45678", "45678"),
+        ("1391 234 5678", "234 5678"),
+        ("139\u00a01234\u00a05678", "5678"),
+        ("139\u20141234\u20145678", "5678"),
     ],
 )
 def test_every_phone_format_is_masked(written: str, phone: str) -> None:
@@ -94,3 +103,44 @@ async def test_library_debug_logs_of_a_shared_contact_carry_no_phone(stage: Stag
     for leak in ("85291234567", "91234567", "139 1234 5678", "13912345678", "1234 5678"):
         assert leak not in logged
     assert TOKEN.split(":")[1] not in logged
+
+
+def test_a_contact_card_forwarded_from_the_address_book_is_masked() -> None:
+    """A forwarded contact carries a vcard whose TEL lines use the national format."""
+    card = "BEGIN:VCARD\nVERSION:3.0\nFN:Li\nTEL;TYPE=CELL:015112345678\nEND:VCARD"
+    update = {"message": {"contact": {"phone_number": "4915112345678", "vcard": card}}}
+    record = logging.LogRecord(
+        "x", logging.DEBUG, __file__, 1, "Processing update %s", (update,), None
+    )
+    record.contact = update["message"]["contact"]
+    line = JsonFormatter().format(record)
+    assert "015112345678" not in line and "4915112345678" not in line
+    assert json.loads(line)["contact"] == {"phone_number": "<phone>", "vcard": "<phone>"}
+
+
+async def test_a_number_a_rider_types_in_full_width_digits_is_masked_at_debug(
+    stage: Stage,
+) -> None:
+    """A Chinese input method in full-width mode types \uff11\uff13\uff19...; PTB logs it."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", out)
+    rider = stage.person("陈师傅")
+    typed = (
+        "\u6211\u7684\u7535\u8bdd\uff11\uff13\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18"
+        "\uff0c\u6216 139-123-45678"
+    )
+    try:
+        await stage.app.updater.start_polling(poll_interval=0, timeout=1)
+        stage.tg.push_update(rider.text(typed))
+        await stage.until(lambda: len(stage.tg.bot_messages(rider.id)) >= 1)
+        await stage.app.updater.stop()
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    logged = out.getvalue()
+    events = [json.loads(line)["event"] for line in logged.splitlines()]
+    assert any(e.startswith("Processing update") and "<phone>" in e for e in events)
+    for leak in ("\uff15\uff16\uff17\uff18", "123-45678", "\\uff15"):
+        assert leak not in logged

@@ -344,6 +344,23 @@ def test_a_big_jpeg_is_decoded_at_a_reduced_scale_to_fit_the_bound() -> None:
     assert reject_reason(encode(photo, "PNG"), max_decoded_bytes=8_000_000) == "too_many_pixels"
 
 
+@pytest.mark.parametrize(("subsampling", "accepted"), [(0, False), (2, True)])
+def test_a_progressive_jpeg_counts_the_coefficients_libjpeg_keeps(
+    subsampling: int, accepted: bool
+) -> None:
+    """Scaling while decoding saves the pixels, not a progressive JPEG's full-size DCT
+    coefficients (2 bytes each): 2000×2000 4:4:4 keeps 24 MB of them, 4:2:0 keeps 12 MB."""
+    photo = picture((2000, 2000))
+    baseline = encode(photo, "JPEG", subsampling=subsampling)
+    progressive = encode(photo, "JPEG", subsampling=subsampling, progressive=True)
+    bound = {"max_side": 500, "max_decoded_bytes": 16_000_000}
+    assert process_image(baseline, **bound).width == 500  # type: ignore[arg-type]
+    if accepted:
+        assert process_image(progressive, **bound).width == 500  # type: ignore[arg-type]
+    else:
+        assert reject_reason(progressive, **bound) == "too_many_pixels"  # type: ignore[arg-type]
+
+
 def test_alpha_is_flattened_the_same_after_shrinking_first() -> None:
     im = picture((3000, 2000), "RGBA")
     im.putalpha(Image.linear_gradient("L").resize((3000, 2000)))

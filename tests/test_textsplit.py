@@ -68,6 +68,23 @@ def test_a_cut_inside_a_line_never_splits_an_emoji_sequence() -> None:
     assert all(shown(p).replace(family, "") == "" for p in parts)
 
 
+@pytest.mark.parametrize(
+    "picture",
+    [
+        "🇨🇳",
+        "1️⃣",
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+        "\u1100\u1161\u11a8",
+    ],
+)
+@pytest.mark.parametrize("lead", range(4))
+def test_a_cut_never_splits_a_flag_a_keycap_or_a_syllable(picture: str, lead: int) -> None:
+    """🇨🇳🇨🇳 cut between its halves would show other flags (🇳🇨 is New Caledonia's)."""
+    parts = split_html("x" * lead + picture * 40, 30)
+    assert len(parts) > 1
+    assert all(shown(p).lstrip("x").replace(picture, "") == "" for p in parts)
+
+
 def test_fit_marks_the_cut() -> None:
     assert fit("short", 10) == "short"
     cut = fit("<i>" + "字" * 50 + "</i>", 10)
