@@ -121,7 +121,8 @@ class Services:
         await self.db.close()
 
     async def rider(self, tg_user_id: int, name: str, language_code: str | None) -> RiderCtx:
-        return await identify(
+        """The rider writing now; one the bot could not reach is reachable again."""
+        ctx = await identify(
             self.db,
             self.clock,
             tg_user_id=tg_user_id,
@@ -129,6 +130,10 @@ class Services:
             language_code=language_code,
             default_language=self.config.language,
         )
+        if ctx.rider.unreachable_at is not None:
+            rider = await self.casework.rider_is_back(ctx.rider)
+            ctx = RiderCtx(rider, ctx.lang)
+        return ctx
 
     async def text(self, ctx: RiderCtx, text: str) -> Outcome:
         """Plain text from a rider means what the conversation is waiting for."""
