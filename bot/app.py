@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 RIDER_COMMANDS = ("report", "my", "me", "cancel", "lang", "help", "start")
 STAFF_COMMANDS = ("stats", "digest", "ticket", "export", "chatid")
 DRAFT_SWEEP_INTERVAL = timedelta(minutes=1)
+# Work an earlier run left undelivered resumes this soon after a start (once polling runs,
+# so riders are answered meanwhile), not at the deadline sweep's pace.
+RESUME_AFTER = timedelta(seconds=1)
 
 
 def build_application(
@@ -158,6 +161,7 @@ async def on_startup(app: Application) -> None:
     """Migrate the database, publish the command menus, check chats, schedule jobs."""
     services: Services = app.bot_data["services"]
     await services.start()
+    started = services.clock.now()  # reports from before this are no submit's business now
     await _set_commands(app, services.config)
     await _check_chats(app, services)
     if app.job_queue is not None:
@@ -166,6 +170,9 @@ async def on_startup(app: Application) -> None:
             interval=DRAFT_SWEEP_INTERVAL,
             first=DRAFT_SWEEP_INTERVAL,
             name="drafts:expire",
+        )
+        app.job_queue.run_once(
+            jobs.resume_deliveries, when=RESUME_AFTER, data=started, name="deliveries:resume"
         )
         app.job_queue.run_repeating(
             jobs.sweep_deadlines,

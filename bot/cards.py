@@ -108,6 +108,8 @@ def card_text(
     if view.confirmations:
         label += texts.t(lang, "card.confirmations", count=view.confirmations)
     lines.append(label)
+    if view.rider.unreachable_at is not None:
+        lines.append(texts.t(lang, "card.rider_unreachable"))
     recent = [e for e in view.history if e["kind"] in HISTORY_KINDS][-HISTORY_LINES:]
     if recent and history:
         lines.append(texts.t(lang, "card.history"))

@@ -8,6 +8,7 @@ rider (and riders who joined the report with +1).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from bot.config import ChatTarget, Config
 from bot.desks import desk_at
 from bot.dispatch import Dispatcher
 from bot.intake import FetchError, PhotoInput
-from bot.lifecycle import REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
+from bot.lifecycle import FINAL, REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
 from bot.messages import Button, Outcome, Reply, say
 from bot.numbers import parse_ticket_id
 from bot.ports import DeliveryError, Notifier
@@ -38,10 +39,11 @@ from bot.riders import RiderCtx
 from storage import reports
 from storage.database import Database
 from storage.photos import PhotoRejected, PhotoStore
-from storage.records import CardMessage, Report
+from storage.records import CardMessage, Report, Rider
 
 log = logging.getLogger(__name__)
 
+OPEN_CARDS = 50  # a returning rider's latest reports whose cards are redrawn
 NOTE_MAX = 800  # a resolution note or a relayed message, in characters (the outbox splits)
 TICKET_LINES = 30  # /ticket shows the latest steps (the outbox splits a long history)
 
@@ -74,7 +76,9 @@ class Casework:
     ) -> None:
         self.config = config
         self.access = access
-        self.notices = RiderNotices(config=config, db=db, notifier=notifier, clock=clock)
+        self.notices = RiderNotices(
+            config=config, db=db, notifier=notifier, clock=clock, refresh=dispatcher.refresh
+        )
         self.db = db
         self.photos = photos
         self.notifier = notifier
@@ -159,8 +163,8 @@ class Casework:
                 decide(status, report.handler_id, actor, Action.REJECT)
                 await self._ask(where, report, actor, "duplicate", "staff.ask_duplicate")
                 return Outcome(toast=texts.t(lang, "staff.reply_to_prompt"))
-            await self.reject(report, actor, cb.arg)
-            return Outcome(toast=texts.t(lang, "staff.rejected", ticket=report.id))
+            told = await self.reject(report, actor, cb.arg)
+            return Outcome(toast=self._rejected(report, told))
         if cb.action == "back":
             return await self._menu(report, card_buttons(report, lang))
         raise Refused("refused.stale")
@@ -284,7 +288,8 @@ class Casework:
 
     async def reject(
         self, report: Report, actor: Actor, reason: str, duplicate_of: int | None = None
-    ) -> Report:
+    ) -> bool:
+        """Close with a reason; whether the rider was told."""
         now = self.clock.now()
         data: dict[str, Any] = {"reason": reason}
         if duplicate_of:
@@ -303,8 +308,13 @@ class Casework:
         if duplicate_of:
             reason_text += f" #{duplicate_of}"
             await self._merge_followers(updated, duplicate_of)
-        await self._tell_rider(updated, "notice.rejected", reason=reason_text)
-        return updated
+        missed = await self._tell_rider(updated, "notice.rejected", reason=reason_text)
+        return missed is None
+
+    def _rejected(self, report: Report, told: bool) -> str:
+        """Staff's answer says the rider was told only when they were."""
+        key = "staff.rejected" if told else "staff.rejected_untold"
+        return texts.t(self.lang, key, ticket=report.id)
 
     async def transfer(self, report: Report, actor: Actor, target: str) -> Outcome:
         target_id = None if target == SUPERVISORS else target
@@ -402,8 +412,8 @@ class Casework:
             original = await self._duplicate_target(where, report, text)
             if original is None:
                 return say(texts.t(lang, "staff.bad_duplicate"))
-            await self.reject(report, actor, "duplicate", duplicate_of=original.id)
-            reply = texts.t(lang, "staff.rejected", ticket=report.id)
+            told = await self.reject(report, actor, "duplicate", duplicate_of=original.id)
+            reply = self._rejected(report, told)
         async with self.db.transaction() as conn:
             await reports.answer_prompt(conn, prompt.id, self.clock.now())
         return say(reply)
@@ -595,6 +605,16 @@ class Casework:
         hours = int(self.config.casework.confirm_window.total_seconds() // 3600)
         await self._tell_rider(updated, "notice.auto_closed", hours=hours)
         return True
+
+    async def rider_is_back(self, rider: Rider) -> Rider:
+        """A rider the bot could not reach wrote again: their cards stop warning staff."""
+        if await self.notices.note_reach(rider, None):
+            async with self.db.transaction() as conn:
+                mine = await reports.for_rider(conn, rider.id, limit=OPEN_CARDS)
+            for report in mine:
+                if report.rider_id == rider.id and Status(report.status) not in FINAL:
+                    await self.cards.refresh(report.id)
+        return dataclasses.replace(rider, unreachable_at=None)
 
     # ---- messages out -----------------------------------------------------------------
 

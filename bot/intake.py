@@ -20,13 +20,14 @@ from bot import callbacks, texts
 from bot.callbacks import Callback
 from bot.clock import Clock
 from bot.config import Config
-from bot.dispatch import Dispatcher, Posted
+from bot.dispatch import Dispatcher
 from bot.duplicates import similar_open_report
 from bot.geo import LatLon, valid_latlon
 from bot.messages import AskFor, Button, Outcome, Reply, say
 from bot.numbers import MAX_ID, parse_positive_int
 from bot.riders import RiderCtx
 from bot.routing import Route, Router
+from bot.tickets import Tickets
 from storage import drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
@@ -64,6 +65,7 @@ class Intake:
         photos: PhotoStore,
         router: Router,
         dispatcher: Dispatcher,
+        tickets: Tickets,
         clock: Clock,
     ) -> None:
         self.config = config
@@ -71,6 +73,7 @@ class Intake:
         self.photos = photos
         self.router = router
         self.dispatcher = dispatcher
+        self.tickets = tickets
         self.clock = clock
 
     # ---- inputs -------------------------------------------------------------------
@@ -284,40 +287,14 @@ class Intake:
                 assert fresh is not None
                 return await self._closed_draft(ctx, fresh)
             report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
-        posted = await self.dispatcher.post(report.id)
-        community = self.config.community(route.community_id)
-        deadline = self.dispatcher.format_when(report.deadline_at, ctx.lang)
-        if posted is Posted.NOT_YET:
-            text = texts.t(ctx.lang, "submit.queued", ticket=report.id, deadline=deadline)
-        elif posted is Posted.FALLBACK:
-            # Tell the rider where the report really went.
-            text = texts.t(
-                ctx.lang,
-                "submit.done_fallback",
-                ticket=report.id,
-                community=community.name if community else "?",
-                supervisors=self.config.supervisors.name,
-                deadline=deadline,
-            )
-        elif community is not None:
-            text = texts.t(
-                ctx.lang,
-                "submit.done",
-                ticket=report.id,
-                community=community.name,
-                deadline=deadline,
-            )
-        else:
-            text = texts.t(
-                ctx.lang,
-                "submit.done_supervisors",
-                ticket=report.id,
-                supervisors=self.config.supervisors.name,
-                deadline=deadline,
-            )
+        # The ticket goes out first: it must not wait for the card (nor die with it).
+        told = await self.tickets.announce(report, ctx.lang)
+        posted = await self.tickets.deliver(report.id, ctx.lang)
+        # Had the ticket not arrived, the answer carries it (one more try).
+        final = self.tickets.final_text(report, posted, ctx.lang)
         return Outcome(
             edit=Reply(self.summary_text(ctx, draft, submitted=report.id)),
-            replies=(Reply(text, remove_keyboard=True),),
+            replies=() if told else (Reply(final, remove_keyboard=True),),
             toast=texts.t(ctx.lang, "submit.toast", ticket=report.id),
             created=report.id,
         )

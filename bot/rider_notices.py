@@ -6,11 +6,16 @@ so a reply comes back under the card. A follower (a rider who joined with +1, or
 duplicate was merged into this report) is only told that the status moved, in words of
 its own ([follow] in the locales): never the conversation, never the note, and their
 notices are linked as "follow", so they cannot speak as the reporter.
+
+Whether a notice reached its rider is remembered (riders.unreachable_at): a rider who
+blocked the bot shows as unreachable on their cards until a notice reaches them again or
+they write to the bot, so staff never believe a rider was told what they were not.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import texts
@@ -29,11 +34,20 @@ FOLLOWER_LINK = "follow"  # replies to it are answered, not relayed
 
 
 class RiderNotices:
-    def __init__(self, *, config: Config, db: Database, notifier: Notifier, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        db: Database,
+        notifier: Notifier,
+        clock: Clock,
+        refresh: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self.config = config
         self.db = db
         self.notifier = notifier
         self.clock = clock
+        self.refresh = refresh  # redraws a report's card (it shows whether the rider is reached)
 
     async def tell(
         self,
@@ -62,11 +76,28 @@ class RiderNotices:
             text = texts.t(lang, key, ticket=report.id, **values)
             reply = Reply(text, buttons=ask_buttons, photo=photo)
             missed = await self._send(report, reporter, reply, REPORTER_LINK)
+            if await self.note_reach(reporter, missed) and self.refresh is not None:
+                await self.refresh(report.id)
         for rider in followers:
             if rider is not None:
                 text = texts.t(self._lang(rider), follow_key, ticket=report.id, **values)
-                await self._send(report, rider, Reply(text), FOLLOWER_LINK)
+                await self.note_reach(
+                    rider, await self._send(report, rider, Reply(text), FOLLOWER_LINK)
+                )
         return missed
+
+    async def note_reach(self, rider: Rider, missed: DeliveryError | None) -> bool:
+        """Remember whether the rider can be messaged; True when that changed.
+
+        Only a permanent refusal (blocked, deleted) makes a rider unreachable: a network
+        hiccup says nothing about them.
+        """
+        if missed is not None and not missed.unreachable:
+            return False
+        if missed is None and rider.unreachable_at is None:
+            return False  # the usual case: nothing to write
+        async with self.db.transaction() as conn:
+            return await riders.set_reachable(conn, rider.id, missed is None, self.clock.now())
 
     def _lang(self, rider: Rider) -> str:
         return texts.pick_language(rider.language, None, self.config.language)

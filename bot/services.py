@@ -27,6 +27,7 @@ from bot.riders import RiderCtx, identify
 from bot.routing import Area, Router
 from bot.stats import Stats
 from bot.sweep import Sweep
+from bot.tickets import Tickets
 from storage.database import Database
 from storage.db import create_engine, migrate
 from storage.photos import PhotoStore
@@ -58,6 +59,7 @@ class Services:
     ledger: Ledger
     limits: RiderLimits
     chat_moves: ChatMoves
+    tickets: Tickets
 
     @classmethod
     def create(
@@ -77,9 +79,6 @@ class Services:
         dispatcher = Dispatcher(
             config=config, db=db, photos=photos, notifier=notifier, clock=clock, moves=moves
         )
-        intake = Intake(
-            config=config, db=db, photos=photos, router=router, dispatcher=dispatcher, clock=clock
-        )
         access = Access(db=db, clock=clock, members=members)
         casework = Casework(
             config=config,
@@ -89,6 +88,16 @@ class Services:
             clock=clock,
             dispatcher=dispatcher,
             access=access,
+        )
+        tickets = Tickets(config=config, dispatcher=dispatcher, notices=casework.notices)
+        intake = Intake(
+            config=config,
+            db=db,
+            photos=photos,
+            router=router,
+            dispatcher=dispatcher,
+            tickets=tickets,
+            clock=clock,
         )
         return cls(
             config=config,
@@ -102,7 +111,8 @@ class Services:
             intake=intake,
             registration=Registration(db=db, clock=clock),
             casework=casework,
-            sweep=Sweep(casework),
+            sweep=Sweep(casework, tickets),
+            tickets=tickets,
             my_reports=MyReports(config=config, db=db),
             stats=Stats(config=config, db=db),
             digests=Digests(config=config, db=db, notifier=notifier, clock=clock),
@@ -121,7 +131,8 @@ class Services:
         await self.db.close()
 
     async def rider(self, tg_user_id: int, name: str, language_code: str | None) -> RiderCtx:
-        return await identify(
+        """The rider writing now; one the bot could not reach is reachable again."""
+        ctx = await identify(
             self.db,
             self.clock,
             tg_user_id=tg_user_id,
@@ -129,6 +140,10 @@ class Services:
             language_code=language_code,
             default_language=self.config.language,
         )
+        if ctx.rider.unreachable_at is not None:
+            rider = await self.casework.rider_is_back(ctx.rider)
+            ctx = RiderCtx(rider, ctx.lang)
+        return ctx
 
     async def text(self, ctx: RiderCtx, text: str) -> Outcome:
         """Plain text from a rider means what the conversation is waiting for."""

@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 
 from bot import texts
 from bot.casework import Casework
+from bot.dispatch import Posted
 from bot.lifecycle import OPEN, Status
 from bot.messages import Reply
 from bot.ports import DeliveryError
+from bot.tickets import Tickets
 from storage import reports
 from storage.records import Report
 
@@ -25,8 +27,9 @@ REDISPATCH_AFTER = timedelta(minutes=2)
 
 
 class Sweep:
-    def __init__(self, casework: Casework) -> None:
+    def __init__(self, casework: Casework, tickets: Tickets) -> None:
         self.casework = casework
+        self.tickets = tickets
         self.config = casework.config
         self.db = casework.db
         self.clock = casework.clock
@@ -49,7 +52,8 @@ class Sweep:
             if report.status == Status.SUBMITTED and now - report.created_at >= REDISPATCH_AFTER:
                 # Its card could not be posted when it was submitted: try again (not while
                 # the submit that created it may still be posting it).
-                done["redispatched"] += await self.cards.dispatch(report.id)
+                posted = await self.tickets.deliver(report.id)  # and the rider's ticket says so
+                done["redispatched"] += posted is not Posted.NOT_YET
             due_soon = report.deadline_at - settings.remind_before <= now < report.deadline_at
             if due_soon and await self._mark(report, "reminded", now):
                 await self._remind(report)

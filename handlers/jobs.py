@@ -25,6 +25,12 @@ async def sweep_deadlines(context: SuishouContext) -> None:
     await context.services.sweep.run()
 
 
+async def resume_deliveries(context: SuishouContext) -> None:
+    """Right after a start: tickets and cards an earlier run left undelivered (killed)."""
+    assert context.job is not None
+    await context.services.tickets.resume(context.job.data)  # type: ignore[arg-type]
+
+
 async def weekly_digest(context: SuishouContext) -> None:
     """The scheduled weekly digest (and the catch-up for one missed while the bot was down)."""
     await context.services.digests.send_due()

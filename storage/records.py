@@ -17,6 +17,7 @@ class Rider:
     awaiting: str | None
     registered_at: datetime | None
     created_at: datetime
+    unreachable_at: datetime | None = None  # messages bounce: blocked the bot, deleted
 
     @property
     def registered(self) -> bool:

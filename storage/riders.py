@@ -62,3 +62,17 @@ def _insert_unless_there(conn: AsyncConnection) -> Insert:
     if name == "postgresql":
         return postgresql.insert(riders).on_conflict_do_nothing(index_elements=["tg_user_id"])
     return insert(riders)
+
+
+async def set_reachable(
+    conn: AsyncConnection, rider_id: int, reachable: bool, now: datetime
+) -> bool:
+    """Record whether messages reach the rider; True when that changed."""
+    column = riders.c.unreachable_at
+    state = column.is_not(None) if reachable else column.is_(None)
+    result = await conn.execute(
+        update(riders)
+        .where(riders.c.id == rider_id, state)
+        .values(unreachable_at=None if reachable else now)
+    )
+    return result.rowcount == 1

@@ -72,6 +72,9 @@ riders = Table(
     Column("awaiting", String(16)),
     Column("registered_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    # Since when messages cannot reach the rider (blocked the bot, account deleted); cleared
+    # when the rider writes to the bot again. Shown on their cards so staff know.
+    Column("unreachable_at", UtcDateTime),
 )
 
 photos = Table(

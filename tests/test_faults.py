@@ -63,7 +63,7 @@ async def test_one_bad_gateway_on_the_photo_is_retried_and_the_card_arrives(stag
 async def test_a_timeout_before_telegram_saw_the_card_leaves_no_orphan(stage: Stage) -> None:
     rider = stage.person()
     summary = await ready_to_submit(stage, rider)
-    stage.tg.lose_response("sendMessage", applied=False)
+    stage.tg.lose_response("sendMessage", applied=False, chat_id=stage.chats["xiguan"])
     await stage.send(rider.press(summary, "✅ 提交"))
     # The photo is not sent again; the card text is, once; nothing goes to the supervisors.
     assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
@@ -75,7 +75,7 @@ async def test_a_lost_answer_after_telegram_applied_it_may_duplicate(stage: Stag
     """Telegram has no idempotency key: a lost answer means a second card text; it is counted."""
     rider = stage.person()
     summary = await ready_to_submit(stage, rider)
-    stage.tg.lose_response("sendMessage", applied=True)
+    stage.tg.lose_response("sendMessage", applied=True, chat_id=stage.chats["xiguan"])
     await stage.send(rider.press(summary, "✅ 提交"))
     assert card_parts(stage, "xiguan") == ["photo", "card", "card", "pin"]
     steady = stage.services.notifier.bot  # type: ignore[attr-defined]
@@ -113,6 +113,8 @@ async def test_a_long_outage_keeps_the_card_for_its_community(stage: Stage) -> N
     assert (await stage.services.sweep.run())["redispatched"] == 1
     assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
     assert stage.chat_messages("supervisors") == []
+    # The rider's ticket now says where the report went.
+    assert "已派往「西关社区」" in rider.last_bot_message()["text"]
 
 
 async def test_bot_kicked_from_the_group_sends_the_card_to_the_supervisors(stage: Stage) -> None:

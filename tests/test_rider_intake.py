@@ -106,7 +106,7 @@ async def test_three_actions_give_a_ticket_and_a_card_in_the_community_chat(stag
         mapped = (await conn.execute(select(card_messages.c.kind))).scalars().all()
     assert (row.status, row.community_id, row.category) == ("dispatched", "dongguan", "fire")
     assert kinds == ["submitted", "dispatched"]
-    assert sorted(mapped) == ["card", "location", "photo"]
+    assert sorted(mapped) == ["card", "location", "photo", "ticket"]  # the rider's ticket too
 
 
 def kind(message: dict[str, Any]) -> str:

@@ -394,7 +394,7 @@ class FakeTelegram(BotApiMethods, Faults):
 
         Raises FrontendError or ResponseLost for injected transport faults (see faults.py).
         """
-        fault = self._transport_fault(method)
+        fault = self._transport_fault(method, params.get("chat_id"))
         if fault == "502":
             raise FrontendError(502, BAD_GATEWAY_HTML)
         if fault == "lost-before":

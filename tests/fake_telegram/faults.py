@@ -53,26 +53,37 @@ class _Fault:
     method: str  # lower case; "*" for any method
     kind: str  # "502", "lost-before" or "lost-after"
     times: int
+    chat_id: int | None = None  # only calls to this chat; None for any
 
 
 class Faults:
     """Mixin of FakeTelegram: injecting transport faults and group upgrades."""
 
-    def bad_gateway(self: FakeTelegram, method: str = "*", *, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` get the frontend's HTML 502."""
+    def bad_gateway(
+        self: FakeTelegram, method: str = "*", *, times: int = 1, chat_id: int | None = None
+    ) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat_id``) get the frontend's 502."""
         with self._lock:
-            self._faults.append(_Fault(method.lower(), "502", times))
+            self._faults.append(_Fault(method.lower(), "502", times, chat_id))
 
     def outage(self: FakeTelegram, seconds: float) -> None:
         """Every call gets the frontend's 502 for ``seconds`` from now (fake clock)."""
         with self._lock:
             self._outage_until = self.clock() + seconds
 
-    def lose_response(self: FakeTelegram, method: str, *, applied: bool, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` get no answer (applied by Telegram, or not)."""
+    def lose_response(
+        self: FakeTelegram,
+        method: str,
+        *,
+        applied: bool,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat_id``) get no answer (applied by
+        Telegram, or not)."""
         with self._lock:
             kind = "lost-after" if applied else "lost-before"
-            self._faults.append(_Fault(method.lower(), kind, times))
+            self._faults.append(_Fault(method.lower(), kind, times, chat_id))
 
     def flood(self: FakeTelegram, method: str, retry_after: int, *, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` hit flood control (429, retry_after)."""
@@ -121,12 +132,14 @@ class Faults:
 
     # ----------------------------------------------------------------- used by the core
 
-    def _transport_fault(self: FakeTelegram, method: str) -> str | None:
+    def _transport_fault(self: FakeTelegram, method: str, chat_id: object = None) -> str | None:
         """The fault this call meets before the Bot API sees it, if any (consumes it)."""
         with self._lock:
             if self._outage_until is not None and self.clock() < self._outage_until:
                 return "502"
             for fault in self._faults:
+                if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
+                    continue
                 if fault.times > 0 and fault.method in ("*", method.lower()):
                     fault.times -= 1
                     return fault.kind
