@@ -132,10 +132,8 @@ class Casework:
             return self._refusal(exc, report)
 
     async def _pin(self, where: Where, report: Report, message_id: int) -> Outcome:
-        """The location pin under the card, for whoever heads there."""
-        card = await self.cards.card_message(report.id, where.chat_id)
-        if card is None or card.message_id != message_id:
-            raise Refused("refused.stale")
+        """The location pin under the pressed card (checked to be this report's card here)."""
+        card = CardMessage(report.id, where.chat_id, where.topic_id, message_id, "card")
         try:
             sent = await self.cards.send_pin(card)
         except DeliveryError as exc:

@@ -115,3 +115,20 @@ async def test_an_edit_of_the_wrong_kind_is_made_the_right_way(stage: Stage) -> 
     # The same edit again is "not modified": no error reaches the application.
     await notifier.edit(card["chat"]["id"], card["message_id"], Reply("改过的说明"), caption=True)
     assert "not modified" in stage.tg.calls_to("editMessageCaption")[-1].response["description"]
+
+
+async def test_a_transferred_photo_card_says_where_it_went_in_its_caption(stage: Stage) -> None:
+    await reported(stage)
+    zhang = staff_of(stage, "dongguan", "张三")
+    old = card_of(stage, "dongguan")
+    await stage.send(zhang.press(old, "↪️ 转派"))
+    await stage.send(zhang.press(card_of(stage, "dongguan"), "西关社区"))
+    moved = stage.tg.message(old["chat"]["id"], old["message_id"])
+    assert "photo" in moved and moved["caption"] == "↪️ 工单 #1 已转派至「西关社区」。"
+    assert buttons(moved) == []
+    # Every edit of the photo card was a caption edit: none was refused.
+    group = stage.chats["dongguan"]
+    assert not [c for c in stage.tg.calls_to("editMessageText") if c.params["chat_id"] == group]
+    assert all(c.status == 200 for c in stage.tg.calls_to("editMessageCaption"))
+    new = card_of(stage, "xiguan")
+    assert "photo" in new and buttons(new)[-1] == "📍 位置"
