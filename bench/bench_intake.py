@@ -315,7 +315,8 @@ def find_card(stage: Stage, marks: dict[str, int], number: int) -> Ticket:
     tg = stage.tg
     for name, chat_id in stage.chats.items():
         for m in new_bot_messages(tg, chat_id, marks[name]):
-            if f"工单 #{number} ·" in m.get("text", "").split("\n", 1)[0]:
+            said = m.get("text") or m.get("caption") or ""  # one photo: the card is it
+            if f"工单 #{number} ·" in said.split("\n", 1)[0] and "\n" in said:
                 return Ticket(number, name, m)
     raise AssertionError(f"no card for #{number}")
 
@@ -366,8 +367,9 @@ async def staff_phase(stage: Stage, meter: Meter, tickets: list[Ticket]) -> floa
         reply = person.reply(prompts[-1], text=f"已处理 #{ticket.number}")
         timed_total += await meter.timed("resolve reply", stage, reply)
         now = tg.message(chat_id, card["message_id"])
-        if "已办结" not in now["text"]:
-            raise AssertionError(f"#{ticket.number} not resolved: {now['text'][:80]!r}")
+        said = now.get("text") or now.get("caption") or ""
+        if "已办结" not in said:
+            raise AssertionError(f"#{ticket.number} not resolved: {said[:80]!r}")
         if (i + 1) % 50 == 0:
             print(f"  staff: {i + 1}/{len(tickets)}", flush=True)
     return timed_total

@@ -18,7 +18,7 @@ from bot.config import Config
 from bot.formatting import coordinates, duration, when
 from bot.geo import LatLon, amap_url, osm_url
 from bot.lifecycle import REJECT_REASONS, Status
-from bot.messages import Button, Buttons, Card
+from bot.messages import Button, Buttons, Card, Reply
 from bot.texts import Html
 from storage.records import Report, Rider
 
@@ -52,8 +52,15 @@ def place_name(config: Config, community_id: str | None, lang: str) -> Html:
 
 
 def card_text(
-    config: Config, report: Report, view: CardView, lang: str, *, history: bool = True
+    config: Config,
+    report: Report,
+    view: CardView,
+    lang: str,
+    *,
+    history: bool = True,
+    history_lines: int = HISTORY_LINES,
 ) -> str:
+    """The card's words; `history_lines` fewer than usual names /ticket for the rest."""
     category = config.category(report.category)
     assert category is not None
     point = LatLon(report.lat, report.lon)
@@ -112,9 +119,34 @@ def card_text(
         lines.append(texts.t(lang, "card.rider_unreachable"))
     recent = [e for e in view.history if e["kind"] in HISTORY_KINDS][-HISTORY_LINES:]
     if recent and history:
+        shown = recent[len(recent) - history_lines :] if history_lines else []
         lines.append(texts.t(lang, "card.history"))
-        lines += [history_line(config, e, lang) for e in recent]
+        lines += [history_line(config, e, lang) for e in shown]
+        if len(shown) < len(recent):
+            lines.append(texts.t(lang, "card.history_more", ticket=report.id))
     return "\n".join(lines)
+
+
+def card_reply(
+    config: Config, report: Report, view: CardView, lang: str, buttons: Buttons
+) -> Reply:
+    """The card as an edit: its words, and shorter versions (fewer history lines, the
+    rest behind /ticket) for a card that is a photo's caption, so it stays readable."""
+    return Reply(
+        card_text(config, report, view, lang),
+        buttons,
+        shorter=card_shorter(config, report, view, lang),
+    )
+
+
+def card_shorter(config: Config, report: Report, view: CardView, lang: str) -> tuple[str, ...]:
+    """The card's words with 3, 2, 1 and no history lines (only when it has history)."""
+    if not any(e["kind"] in HISTORY_KINDS for e in view.history):
+        return ()
+    return tuple(
+        card_text(config, report, view, lang, history_lines=n)
+        for n in range(HISTORY_LINES - 1, -1, -1)
+    )
 
 
 HISTORY_KINDS = frozenset(
@@ -161,22 +193,26 @@ def history_line(config: Config, event: dict[str, Any], lang: str) -> str:
 
 
 def card_buttons(report: Report, lang: str) -> Buttons:
-    """The actions staff can take now; none once it waits for the rider or is closed."""
+    """The actions staff can take now (none once it waits for the rider or is closed), and
+    the location pin on request (the card's text links the maps already)."""
 
     def b(key: str, action: str) -> Button:
         return Button(texts.t(lang, key), callbacks.encode("r", report.id, action))
 
+    pin = (b("button.pin", "pin"),)
     if report.status in (Status.DISPATCHED, Status.REOPENED, Status.SUBMITTED):
         return (
             (b("button.accept", "acc"),),
             (b("button.transfer", "trm"), b("button.reject", "rjm")),
+            pin,
         )
     if report.status == Status.ACCEPTED:
         return (
             (b("button.resolve", "res"),),
             (b("button.transfer", "trm"), b("button.reject", "rjm")),
+            pin,
         )
-    return ()
+    return (pin,)
 
 
 def transfer_buttons(config: Config, report: Report, lang: str) -> Buttons:

@@ -20,6 +20,7 @@ from bot.callbacks import Callback
 from bot.cards import (
     SUPERVISORS,
     card_buttons,
+    card_reply,
     card_text,
     history_line,
     reject_buttons,
@@ -28,7 +29,7 @@ from bot.cards import (
 from bot.clock import Clock
 from bot.config import ChatTarget, Config
 from bot.desks import desk_at
-from bot.dispatch import Dispatcher
+from bot.dispatch import Dispatcher, Pin
 from bot.intake import FetchError, PhotoInput
 from bot.lifecycle import FINAL, REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
 from bot.messages import Button, Outcome, Reply, say
@@ -128,9 +129,21 @@ class Casework:
             self.role_in(where, report)
             await self.access.require_origin(where.chat_id, message_id, report.id)
             actor = await self._staff_actor(where, staff, report)
+            if cb.action == "pin" and message_id is not None:
+                return await self._pin(where, report, message_id)
             return await self._press(where, actor, report, cb)
         except Refused as exc:
             return self._refusal(exc, report)
+
+    async def _pin(self, where: Where, report: Report, message_id: int) -> Outcome:
+        """The location pin under the pressed card (checked to be this report's card here)."""
+        card = CardMessage(report.id, where.chat_id, where.topic_id, message_id, "card")
+        try:
+            sent = await self.cards.send_pin(card)
+        except DeliveryError as exc:
+            return Outcome(toast=texts.t(self.lang, "staff.pin_failed", reason=exc.reason))
+        key = "staff.pin_sent" if sent is Pin.SENT else "staff.pin_recent"
+        return Outcome(toast=texts.t(self.lang, key))
 
     async def _press(self, where: Where, actor: Actor, report: Report, cb: Callback) -> Outcome:
         status = Status(report.status)
@@ -172,7 +185,7 @@ class Casework:
     async def _menu(self, report: Report, buttons: Any) -> Outcome:
         async with self.db.transaction() as conn:
             view = await self.cards.view(conn, report)
-        return Outcome(edit=Reply(card_text(self.config, report, view, self.lang), buttons))
+        return Outcome(edit=card_reply(self.config, report, view, self.lang, buttons))
 
     async def _ask(
         self, where: Where, report: Report, actor: Actor, action: str, key: str
@@ -335,12 +348,15 @@ class Casework:
         )
         # Not inside the transaction: that would hold two pooled connections at once.
         old_card = await self.cards.card_message(report.id, old_chat)
+        old_captioned = old_card is not None and await self.cards.is_captioned(old_card)
         async with self.db.transaction() as conn:
             await reports.set_card_kind(conn, report.id, old_chat, "moved")
         place = self.config.desk_name(target_id)
         if old_card:
             await self._safe_edit(
-                old_card, Reply(texts.t(self.lang, "card.moved", ticket=report.id, place=place))
+                old_card,
+                Reply(texts.t(self.lang, "card.moved", ticket=report.id, place=place)),
+                caption=old_captioned,
             )
         await self.cards.dispatch(report.id, kind="transferred")
         await self._tell_rider(updated, "notice.transferred", place=place)
@@ -664,9 +680,9 @@ class Casework:
                 await reports.add_card_messages(conn, report.id, links, self.clock.now())
         return delivered
 
-    async def _safe_edit(self, link: CardMessage, reply: Reply) -> None:
+    async def _safe_edit(self, link: CardMessage, reply: Reply, *, caption: bool = False) -> None:
         try:
-            await self.notifier.edit(link.chat_id, link.message_id, reply)
+            await self.notifier.edit(link.chat_id, link.message_id, reply, caption=caption)
         except DeliveryError as exc:
             log.warning("card not edited", extra={"reason": exc.reason})
 

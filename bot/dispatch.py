@@ -13,17 +13,18 @@ import asyncio
 import dataclasses
 import enum
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import texts
-from bot.cards import CardView, build_card, card_buttons, card_text
+from bot.cards import CardView, build_card, card_buttons, card_reply
 from bot.chat_moves import ChatMoves
 from bot.clock import Clock
 from bot.config import Category, ChatTarget, Config
 from bot.deadlines import due_at
 from bot.formatting import when
+from bot.geo import LatLon
 from bot.messages import Reply
 from bot.ports import DeliveryError, Notifier
 from bot.riders import RiderCtx
@@ -64,6 +65,7 @@ class Dispatcher:
         self.lang = config.language  # staff chats read the county's default language
         # Striped locks: bounded memory, and one report's refreshes never overlap.
         self._locks = [asyncio.Lock() for _ in range(64)]
+        self._pins: dict[tuple[int, int], datetime] = {}  # card -> when its pin was sent
 
     async def create_report(
         self, conn: AsyncConnection, ctx: RiderCtx, draft: Draft, category: Category, route: Route
@@ -242,14 +244,14 @@ class Dispatcher:
             assert report is not None
             view = await self.view(conn, report)
             links = await reports.card_messages_of(conn, report_id)
-        reply = Reply(
-            card_text(self.config, report, view, self.lang), card_buttons(report, self.lang)
-        )
+        reply = card_reply(self.config, report, view, self.lang, card_buttons(report, self.lang))
         for link in links:
             if link.kind != "card":
                 continue
             try:
-                await self.notifier.edit(link.chat_id, link.message_id, reply)
+                await self.notifier.edit(
+                    link.chat_id, link.message_id, reply, caption=captioned(report, link, links)
+                )
             except DeliveryError as exc:
                 log.warning(
                     "card not updated",
@@ -274,5 +276,54 @@ class Dispatcher:
         cards = [c for c in links if c.kind == "card"]
         return cards[-1] if cards else None
 
+    async def is_captioned(self, link: CardMessage) -> bool:
+        """Whether a card message is its report's photo (edits change its caption)."""
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, link.report_id)
+            links = await reports.card_messages_of(conn, link.report_id)
+        return report is not None and captioned(report, link, links)
+
+    async def send_pin(self, card: CardMessage) -> Pin:
+        """The location pin, as a reply to the card; at most once a minute per card, so
+        presses cannot eat the group's pace (20 messages a minute) that cards need."""
+        now = self.clock.now()
+        self._pins = {k: t for k, t in self._pins.items() if now - t < PIN_INTERVAL}
+        key = (card.chat_id, card.message_id)
+        if key in self._pins:
+            return Pin.RECENT
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, card.report_id)
+        assert report is not None
+        self._pins[key] = now
+        try:
+            pin = await self.notifier.send_location(
+                ChatTarget(card.chat_id, card.thread_id),
+                LatLon(report.lat, report.lon),
+                reply_to=card.message_id,
+            )
+        except DeliveryError:
+            del self._pins[key]
+            raise
+        link = CardMessage(report.id, card.chat_id, card.thread_id, pin, "location")
+        async with self.db.transaction() as conn:
+            await reports.add_card_messages(conn, report.id, [link], now)
+        return Pin.SENT
+
     def format_when(self, dt: datetime, lang: str) -> str:
         return when(dt, self.config.timezone, lang)
+
+
+PIN_INTERVAL = timedelta(minutes=1)
+
+
+class Pin(enum.Enum):
+    SENT = "sent"
+    RECENT = "recent"  # sent less than a minute ago: not again, so a group's pace is kept
+
+
+def captioned(report: Report, card: CardMessage, links: list[CardMessage]) -> bool:
+    """A report's card is its photo (the words a caption) unless its photos were posted
+    apart in that chat: several (an album), or one under a card too long for a caption."""
+    return bool(report.photos) and not any(
+        c.kind == "photo" and c.chat_id == card.chat_id for c in links
+    )

@@ -37,7 +37,9 @@ class AskFor:
 @dataclass(frozen=True)
 class Reply:
     """A message. With `photo` the text becomes its caption; `force_reply` asks the people
-    mentioned in it to answer by replying (used for staff prompts in groups)."""
+    mentioned in it to answer by replying (used for staff prompts in groups). `shorter`: the
+    same message in fewer words, longest first, for a place that cannot hold `text` (a
+    photo's caption); the channel picks the first that fits."""
 
     text: str
     buttons: Buttons = ()
@@ -45,6 +47,7 @@ class Reply:
     remove_keyboard: bool = False
     photo: Path | bytes | None = None
     force_reply: bool = False
+    shorter: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,12 @@ def say(text: str) -> Outcome:
 
 @dataclass(frozen=True)
 class Card:
-    """A report as the community's dispatcher chat sees it."""
+    """A report as the community's dispatcher chat sees it.
+
+    With one photo the card is that photo, `text` its caption (when it fits) and `buttons`
+    under it; otherwise the photos (an album cannot carry buttons) come first, captioned
+    `photo_caption`, then `text` with the buttons. The location pin is sent on request.
+    """
 
     report_id: int
     photos: tuple[Path, ...]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.config import ChatTarget
+from bot.geo import LatLon
 from bot.messages import Card, Reply
 from storage.records import CardMessage
 
@@ -54,12 +55,19 @@ class Notifier(Protocol):
         """Send a file (the ledger). Raises DeliveryError."""
         ...
 
-    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
-        """Replace a message's text and buttons. Raises DeliveryError."""
+    async def edit(
+        self, chat_id: int, message_id: int, reply: Reply, *, caption: bool = False
+    ) -> None:
+        """Replace a message's text and buttons (`caption`: the message is a photo, its words
+        are a caption). Raises DeliveryError."""
         ...
 
     async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
-        """Post a report's photos, card and location pin. Raises DeliveryError."""
+        """Post a report's card (and its photos). Raises DeliveryError."""
+        ...
+
+    async def send_location(self, chat: ChatTarget, point: LatLon, reply_to: int) -> int:
+        """Send a location pin as a reply to `reply_to`; returns its id. Raises DeliveryError."""
         ...
 
 

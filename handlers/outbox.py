@@ -14,6 +14,7 @@ from telegram import Bot, InputFile, InputMediaPhoto, Message, ReplyParameters, 
 from telegram.error import BadRequest, TelegramError
 
 from bot.config import ChatTarget
+from bot.geo import LatLon
 from bot.messages import Card, Outcome, Reply
 from bot.ports import DeliveryError
 from handlers.keyboards import inline, markup
@@ -93,31 +94,49 @@ class TelegramOutbox:
     async def edit(
         self, chat_id: int, message_id: int, reply: Reply, *, caption: bool = False
     ) -> None:
-        """Replace a message's text (or, for a photo, its caption) and inline buttons."""
+        """Replace a message's words (a photo's caption, or a text) and inline buttons.
+
+        `caption` says which the message is; if Telegram says it is the other kind (a card
+        posted before its layout changed), the edit is made the other way.
+        """
         try:
-            # An edit replaces one message: what does not fit is cut, visibly.
-            if caption:
-                await self.bot.edit_message_caption(
-                    chat_id,
-                    message_id,
-                    caption=fit(reply.text, CAPTION_LIMIT),
-                    reply_markup=inline(reply.buttons),
-                )
-            else:
-                await self.bot.edit_message_text(
-                    fit(reply.text, TEXT_LIMIT),
-                    chat_id,
-                    message_id,
-                    reply_markup=inline(reply.buttons),
-                )
+            try:
+                await self._edit(chat_id, message_id, reply, caption=caption)
+            except BadRequest as exc:
+                wrong = "there is no caption" if caption else "there is no text"
+                if wrong not in exc.message.lower():
+                    raise
+                await self._edit(chat_id, message_id, reply, caption=not caption)
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise delivery_error(exc) from exc
         except TelegramError as exc:
             raise delivery_error(exc) from exc
 
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply, *, caption: bool) -> None:
+        # An edit replaces one message: the longest version that fits, else cut visibly.
+        if caption:
+            await self.bot.edit_message_caption(
+                chat_id,
+                message_id,
+                caption=_longest_fitting(reply, CAPTION_LIMIT),
+                reply_markup=inline(reply.buttons),
+            )
+        else:
+            await self.bot.edit_message_text(
+                _longest_fitting(reply, TEXT_LIMIT),
+                chat_id,
+                message_id,
+                reply_markup=inline(reply.buttons),
+            )
+
     async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
-        """Photos first, then the card with its buttons, then the location pin under it."""
+        """One message when it can: the photo, the card's words as its caption, the buttons.
+
+        A card too long for a caption, or with several photos (an album cannot carry
+        buttons), is the photos first and then the card as a text with its buttons. The
+        location pin is not sent: the card links the maps, and its button sends the pin.
+        """
         thread = chat.topic_id
         posted: list[CardMessage] = []
 
@@ -128,6 +147,16 @@ class TelegramOutbox:
             )
 
         try:
+            if len(card.photos) == 1 and visible_length(card.text) <= CAPTION_LIMIT:
+                message = await self.bot.send_photo(
+                    chat.chat_id,
+                    card.photos[0],
+                    caption=card.text,
+                    message_thread_id=thread,
+                    reply_markup=inline(card.buttons),
+                )
+                keep([message], "card")
+                return posted
             if len(card.photos) == 1:
                 keep(
                     [
@@ -159,19 +188,22 @@ class TelegramOutbox:
                 reply_markup=inline(card.buttons),
             )
             keep([text], "card")
-            pin = await self.bot.send_location(
-                chat.chat_id,
-                card.location.lat,
-                card.location.lon,
-                message_thread_id=thread,
-                reply_parameters=ReplyParameters(
-                    text.message_id, allow_sending_without_reply=True
-                ),
-            )
-            keep([pin], "location")
         except TelegramError as exc:
             raise delivery_error(exc) from exc
         return posted
+
+    async def send_location(self, chat: ChatTarget, point: LatLon, reply_to: int) -> int:
+        try:
+            pin = await self.bot.send_location(
+                chat.chat_id,
+                point.lat,
+                point.lon,
+                message_thread_id=chat.topic_id,
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
+            )
+        except TelegramError as exc:
+            raise delivery_error(exc) from exc
+        return pin.message_id
 
     async def deliver(self, update: Update, outcome: Outcome) -> None:
         """Answer the person who caused `update`, in the chat (and topic) they used."""
@@ -204,3 +236,9 @@ class TelegramOutbox:
                 await self.send(ChatTarget(chat.id, thread), reply, reply_to=quote)
             except DeliveryError as exc:
                 log.warning("reply not delivered", extra={"chat": chat.id, "reason": exc.reason})
+
+
+def _longest_fitting(reply: Reply, limit: int) -> str:
+    """The first of the reply's versions (longest first) that fits, else the last, cut."""
+    versions = (reply.text, *reply.shorter)
+    return next((v for v in versions if visible_length(v) <= limit), fit(versions[-1], limit))

@@ -119,6 +119,11 @@ class Stage:
         return self.tg.bot_messages(self.chats[community], self.topics.get(community))
 
 
+def words(message: dict[str, Any]) -> str:
+    """What a message says: its text, or a photo's caption (a card with one photo)."""
+    return message.get("text") or message.get("caption") or ""
+
+
 def make_config(
     tmp_path: Path, chats: dict[str, int], topics: dict[str, int], **reports: Any
 ) -> Config:

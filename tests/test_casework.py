@@ -15,6 +15,7 @@ from tests.conftest import (
     IN_DONGGUAN,
     NEAR_NANJIE,
     Stage,
+    words,
 )
 from tests.fake_telegram import Person
 from tests.images import jpeg
@@ -32,7 +33,8 @@ def card_of(stage: Stage, community: str, ticket: int = 1) -> dict[str, Any]:
     found = [
         m
         for m in stage.chat_messages(community)
-        if f"工单 #{ticket} ·" in m.get("text", "").split("\n", 1)[0]
+        # the card's first line; a photo captioned apart from its card has one line only
+        if f"工单 #{ticket} ·" in words(m).split("\n", 1)[0] and "\n" in words(m)
     ]
     if not found:
         raise AssertionError(f"no card for #{ticket} in {community}")
@@ -94,12 +96,12 @@ async def test_accept_claims_the_report_and_tells_the_rider(stage: Stage) -> Non
     zhang = staff_of(stage, "dongguan", "张三")
     li = staff_of(stage, "dongguan", "李四")
     card = card_of(stage, "dongguan")
-    assert buttons(card) == ["✋ 受理", "↪️ 转派", "⛔ 驳回"]
+    assert buttons(card) == ["✋ 受理", "↪️ 转派", "⛔ 驳回", "📍 位置"]
     await accept(stage, zhang)
     card = card_of(stage, "dongguan")
-    assert "状态：处理中（张三）" in card["text"]
-    assert buttons(card) == ["✅ 办结", "↪️ 转派", "⛔ 驳回"]
-    assert "受理 · 张三" in card["text"]
+    assert "状态：处理中（张三）" in words(card)
+    assert buttons(card) == ["✅ 办结", "↪️ 转派", "⛔ 驳回", "📍 位置"]
+    assert "受理 · 张三" in words(card)
     notice = rider.last_bot_message()["text"]
     assert "工单 #1 已被社区受理" in notice and "张三" not in notice
     await stage.send(li.press_data(card, "v1:r:1:acc"))  # an old Accept button
@@ -129,7 +131,7 @@ async def test_resolve_with_photo_then_rider_confirms(stage: Stage) -> None:
     await resolve(stage, zhang, "已清理楼道，电瓶车已移走", photo=jpeg(seed=7))
     assert "工单 #1 已办结" in stage.tg.bot_messages(stage.chats["dongguan"])[-1]["text"]
     card = card_of(stage, "dongguan")
-    assert "状态：已办结，待骑手确认" in card["text"] and buttons(card) == []
+    assert "状态：已办结，待骑手确认" in words(card) and buttons(card) == ["📍 位置"]
     notice = rider.last_bot_message()
     assert "photo" in notice and "已清理楼道，电瓶车已移走" in notice["caption"]
     assert "张三" not in notice["caption"]
@@ -137,7 +139,7 @@ async def test_resolve_with_photo_then_rider_confirms(stage: Stage) -> None:
     await stage.send(rider.press(notice, "✅ 已解决"))
     assert "已结案" in stage.tg.message(rider.id, notice["message_id"])["caption"]
     card = card_of(stage, "dongguan")
-    assert "状态：已结案" in card["text"] and "骑手确认已解决" in card["text"]
+    assert "状态：已结案" in words(card) and "骑手确认已解决" in words(card)
     report = await row(stage)
     assert (report.status, report.outcome, report.close_reason) == ("closed", "fixed", "confirmed")
     assert report.closed_at == report.resolved_at
@@ -159,7 +161,7 @@ async def test_not_fixed_reopens_and_tells_the_staff(stage: Stage) -> None:
     told = stage.tg.bot_messages(stage.chats["dongguan"])[-1]
     assert "未解决" in told["text"] and "返工" in told["text"]
     card = card_of(stage, "dongguan")
-    assert "返工，待重新受理" in card["text"] and buttons(card)[0] == "✋ 受理"
+    assert "返工，待重新受理" in words(card) and buttons(card)[0] == "✋ 受理"
     await accept(stage, zhang)
     await resolve(stage, zhang, "彻底清理")
     await stage.send(rider.press(rider.last_bot_message(), "✅ 已解决"))
@@ -226,7 +228,7 @@ async def test_replies_are_relayed_both_ways_without_accounts(stage: Stage) -> N
     assert under_card["text"] == "💬 骑手回复（工单 #1）：3 号楼 2 单元"
     assert under_card["reply_to_message"]["message_id"] == card_of(stage, "dongguan")["message_id"]
     assert "老周" not in under_card["text"]
-    assert "回复骑手" in card_of(stage, "dongguan")["text"]
+    assert "回复骑手" in words(card_of(stage, "dongguan"))
 
 
 async def test_transfer_moves_the_card_and_keeps_the_clock(stage: Stage) -> None:
@@ -238,9 +240,9 @@ async def test_transfer_moves_the_card_and_keeps_the_clock(stage: Stage) -> None
     assert "西关社区" in buttons(card_of(stage, "dongguan"))
     await stage.send(zhang.press(card_of(stage, "dongguan"), "西关社区"))
     moved = stage.tg.message(old["chat"]["id"], old["message_id"])
-    assert moved["text"] == "↪️ 工单 #1 已转派至「西关社区」。" and buttons(moved) == []
+    assert words(moved) == "↪️ 工单 #1 已转派至「西关社区」。" and buttons(moved) == []
     new = card_of(stage, "xiguan")
-    assert "归属：西关社区" in new["text"] and "已转派 1 次" in new["text"]
+    assert "归属：西关社区" in words(new) and "已转派 1 次" in words(new)
     assert buttons(new)[0] == "✋ 受理"
     assert "已转交「西关社区」" in rider.last_bot_message()["text"]
     report = await row(stage)
@@ -295,7 +297,7 @@ async def test_a_nearby_open_report_can_be_joined(stage: Stage) -> None:
     assert "附近已有同类问题：工单 #1" in question["text"]
     await stage.send(other.press(question, "➕ 是同一个，加入 #1"))
     assert "已加入工单 #1" in other.last_bot_message()["text"]
-    assert "另有 1 名骑手确认" in card_of(stage, "dongguan")["text"]
+    assert "另有 1 名骑手确认" in words(card_of(stage, "dongguan"))
     async with stage.services.db.transaction() as conn:
         assert len((await conn.execute(select(reports))).all()) == 1
         assert len((await conn.execute(select(report_followers))).all()) == 1
@@ -370,7 +372,7 @@ async def test_names_with_html_are_shown_as_written(stage: Stage) -> None:
     await reported(stage)
     tom = staff_of(stage, "dongguan", "Tom & <b>")
     await accept(stage, tom)
-    assert "状态：处理中（Tom & <b>）" in card_of(stage, "dongguan")["text"]
+    assert "状态：处理中（Tom & <b>）" in words(card_of(stage, "dongguan"))
     await stage.send(
         staff_of(stage, "dongguan", "李四").press_data(card_of(stage, "dongguan"), "v1:r:1:acc")
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Stage
+from tests.conftest import Stage, words
 from tests.fake_telegram import utf16_len
 from tests.images import jpeg
 from tests.test_casework import accept, card_of, event_kinds, reported, resolve, row, staff_of
@@ -69,13 +69,13 @@ async def test_a_short_resolution_stays_one_photo_with_its_caption(stage: Stage)
 async def test_photo_replies_with_emoji_text_are_relayed_both_ways(stage: Stage) -> None:
     rider = await reported(stage, name="骑手老周")
     zhang = staff_of(stage, "dongguan", "张三")
-    words = "🚒" * 700
+    said = "🚒" * 700
     before = len(stage.tg.bot_messages(rider.id))
-    await stage.send(zhang.reply(card_of(stage, "dongguan"), photo=jpeg(seed=5), caption=words))
+    await stage.send(zhang.reply(card_of(stage, "dongguan"), photo=jpeg(seed=5), caption=said))
     assert staff_answer(stage) == "已转告骑手。"  # no false "the rider stopped the bot"
     photo, relayed = stage.tg.bot_messages(rider.id)[before:]
-    assert "photo" in photo and words in relayed["text"] and "「东关社区」" in relayed["text"]
-    assert "回复骑手" in card_of(stage, "dongguan")["text"]
+    assert "photo" in photo and said in relayed["text"] and "「东关社区」" in relayed["text"]
+    assert "回复骑手" in words(card_of(stage, "dongguan"))
     # The rider answers the photo part, with a photo and as many emoji.
     under = len(stage.tg.bot_messages(stage.chats["dongguan"]))
     await stage.send(rider.reply(photo, photo=jpeg(seed=6), caption="🛵" * 800))
@@ -108,7 +108,7 @@ async def test_a_relay_that_failed_says_why_and_claims_nothing(stage: Stage) -> 
     answer = staff_answer(stage)
     assert "没有转告成功" in answer and "topic_closed" in answer.lower() and "停用" not in answer
     assert "replied" not in await event_kinds(stage)
-    assert "回复骑手" not in card_of(stage, "dongguan")["text"]
+    assert "回复骑手" not in words(card_of(stage, "dongguan"))
     stage.tg.block_bot(rider.id)
     await stage.send(zhang.reply(card_of(stage, "dongguan"), text="请问在几号楼？"))
     assert staff_answer(stage) == "没有转告成功：骑手已停用机器人，收不到消息。"

@@ -37,6 +37,7 @@ from tests.conftest import (
     make_config,
     make_world,
     stop_app,
+    words,
 )
 from tests.fake_telegram import FakeRequest, FakeTelegram, Person
 from tests.images import jpeg
@@ -132,10 +133,7 @@ async def test_riders_reporting_at_once_each_get_one_ticket(stage: Stage) -> Non
     )
     assert tickets == [1, 2, 3, 4, 5, 6]
     cards = [
-        m
-        for c in ("dongguan", "xiguan")
-        for m in stage.chat_messages(c)
-        if "工单 #" in m.get("text", "")
+        m for c in ("dongguan", "xiguan") for m in stage.chat_messages(c) if "工单 #" in words(m)
     ]
     assert len(cards) == 6
     # The first rider's second press made nothing, and said so.
@@ -271,7 +269,7 @@ async def test_reports_per_hour_are_limited_with_one_polite_answer(
         count = len(tg.bot_messages(rider.id))
         await stage.send(rider.press(summary, "✅ 提交"))  # again: silence
         assert len(tg.bot_messages(rider.id)) == count
-        assert not any("工单 #3" in m.get("text", "") for m in stage.chat_messages("dongguan"))
+        assert not any("工单 #3" in words(m) for m in stage.chat_messages("dongguan"))
 
         clock.advance(minutes=59)  # an hour after the first report
         await stage.send(rider.press(summary, "✅ 提交"))

@@ -28,10 +28,14 @@ async def ready_to_submit(
 
 
 def card_parts(stage: Stage, community: str) -> list[str]:
-    """What a dispatcher chat shows from the bot, message by message."""
+    """What a dispatcher chat shows from the bot, message by message (a photo whose caption
+    is the whole card is the card)."""
     kinds = []
     for m in stage.chat_messages(community):
-        if "photo" in m:
+        caption = m.get("caption", "")
+        if "photo" in m and "工单 #" in caption and "\n" in caption:
+            kinds.append("card")
+        elif "photo" in m:
             kinds.append("photo")
         elif "location" in m:
             kinds.append("pin")
@@ -53,7 +57,7 @@ async def test_one_bad_gateway_on_the_photo_is_retried_and_the_card_arrives(stag
     summary = await ready_to_submit(stage, rider)
     stage.tg.bad_gateway("sendPhoto")
     await stage.send(rider.press(summary, "✅ 提交"))
-    assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
+    assert card_parts(stage, "xiguan") == ["card"]
     assert stage.chat_messages("supervisors") == []
     assert "已派往「西关社区」" in rider.last_bot_message()["text"]
     assert stage.waits == [1.0]  # one retry, after a short pause
@@ -63,38 +67,40 @@ async def test_one_bad_gateway_on_the_photo_is_retried_and_the_card_arrives(stag
 async def test_a_timeout_before_telegram_saw_the_card_leaves_no_orphan(stage: Stage) -> None:
     rider = stage.person()
     summary = await ready_to_submit(stage, rider)
-    stage.tg.lose_response("sendMessage", applied=False, chat_id=stage.chats["xiguan"])
+    stage.tg.lose_response("sendPhoto", applied=False, chat_id=stage.chats["xiguan"])
     await stage.send(rider.press(summary, "✅ 提交"))
-    # The photo is not sent again; the card text is, once; nothing goes to the supervisors.
-    assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
+    # The card (the photo with its words) arrives once; nothing goes to the supervisors.
+    assert card_parts(stage, "xiguan") == ["card"]
     assert stage.chat_messages("supervisors") == []
     assert "已派往「西关社区」" in rider.last_bot_message()["text"]
 
 
 async def test_a_lost_answer_after_telegram_applied_it_may_duplicate(stage: Stage) -> None:
-    """Telegram has no idempotency key: a lost answer means a second card text; it is counted."""
+    """Telegram has no idempotency key: a lost answer means a second card; it is counted."""
     rider = stage.person()
     summary = await ready_to_submit(stage, rider)
-    stage.tg.lose_response("sendMessage", applied=True, chat_id=stage.chats["xiguan"])
+    stage.tg.lose_response("sendPhoto", applied=True, chat_id=stage.chats["xiguan"])
     await stage.send(rider.press(summary, "✅ 提交"))
-    assert card_parts(stage, "xiguan") == ["photo", "card", "card", "pin"]
+    assert card_parts(stage, "xiguan") == ["card", "card"]
     steady = stage.services.notifier.bot  # type: ignore[attr-defined]
     assert steady.maybe_duplicated == 1
-    # The pin answers the card the bot knows of, and that card's buttons work.
+    # The card the bot knows of works: its pin answers it, and its buttons act.
     messages = stage.chat_messages("xiguan")
-    assert messages[3]["reply_to_message"]["message_id"] == messages[2]["message_id"]
     staff = stage.tg.person("西关值班员")
     stage.tg.add_member(stage.chats["xiguan"], staff)
-    await stage.send(staff.press(messages[2], "✋ 受理"))
+    await stage.send(staff.press(messages[1], "📍 位置"))
+    pin = stage.chat_messages("xiguan")[-1]
+    assert pin["reply_to_message"]["message_id"] == messages[1]["message_id"]
+    await stage.send(staff.press(messages[1], "✋ 受理"))
     assert await status(stage) == "accepted"
 
 
 async def test_flood_control_waits_as_long_as_telegram_says(stage: Stage) -> None:
     rider = stage.person()
     summary = await ready_to_submit(stage, rider)
-    stage.tg.flood("sendLocation", retry_after=7)
+    stage.tg.flood("sendPhoto", retry_after=7)
     await stage.send(rider.press(summary, "✅ 提交"))
-    assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
+    assert card_parts(stage, "xiguan") == ["card"]
     assert stage.waits == [7.0]
     assert "已派往「西关社区」" in rider.last_bot_message()["text"]
 
@@ -111,7 +117,7 @@ async def test_a_long_outage_keeps_the_card_for_its_community(stage: Stage) -> N
     assert await status(stage) == "submitted"
     stage.clock.advance(minutes=3)
     assert (await stage.services.sweep.run())["redispatched"] == 1
-    assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
+    assert card_parts(stage, "xiguan") == ["card"]
     assert stage.chat_messages("supervisors") == []
     # The rider's ticket now says where the report went.
     assert "已派往「西关社区」" in rider.last_bot_message()["text"]
@@ -127,7 +133,7 @@ async def test_bot_kicked_from_the_group_sends_the_card_to_the_supervisors(stage
         "无法送达「西关社区」的群（Forbidden: bot was kicked from the supergroup chat）"
         in (sup[0]["text"])
     )
-    assert card_parts(stage, "supervisors")[1:] == ["photo", "card", "pin"]
+    assert card_parts(stage, "supervisors")[1:] == ["card"]
     assert stage.waits == []  # a permanent refusal is not retried
     told = rider.last_bot_message()["text"]
     assert "「西关社区」的群暂时无法接收，已转交「壶关县网格化服务管理中心」" in told
@@ -140,7 +146,7 @@ async def test_a_rider_who_blocked_the_bot_still_gets_the_card_posted(stage: Sta
     summary = await ready_to_submit(stage, rider)
     stage.tg.block_bot(rider.id)
     await stage.send(rider.press(summary, "✅ 提交"))
-    assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
+    assert card_parts(stage, "xiguan") == ["card"]
     assert stage.waits == []
     assert "工单号" not in (rider.last_bot_message() or {}).get("text", "")
     assert await status(stage) == "dispatched"

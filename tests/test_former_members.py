@@ -7,7 +7,7 @@ answer for a minute; a "left the group" message makes it ask again at once.
 
 from __future__ import annotations
 
-from tests.conftest import Stage
+from tests.conftest import Stage, words
 from tests.test_casework import accept, card_of, event_kinds, last_alert, reported, row, staff_of
 from tests.test_rider_intake import buttons
 
@@ -30,14 +30,14 @@ async def test_someone_who_left_can_no_longer_accept(stage: Stage) -> None:
     await stage.send(zhang.press(card_of(stage, "dongguan"), "✋ 受理"))
     assert last_alert(stage) == NOT_MEMBER
     card = card_of(stage, "dongguan")
-    assert "状态：待受理" in card["text"] and buttons(card)[0] == "✋ 受理"
+    assert "状态：待受理" in words(card) and buttons(card)[0] == "✋ 受理"
     assert "受理" not in rider.last_bot_message()["text"]  # the rider was told nothing
     assert (await row(stage)).handler_id is None and "accepted" not in await event_kinds(stage)
 
     # Current members still work.
     li = staff_of(stage, "dongguan", "李四")
     await accept(stage, li)
-    assert "状态：处理中（李四）" in card_of(stage, "dongguan")["text"]
+    assert "状态：处理中（李四）" in words(card_of(stage, "dongguan"))
 
 
 async def test_membership_is_remembered_briefly(stage: Stage) -> None:
@@ -70,7 +70,7 @@ async def test_a_restricted_member_still_works_but_one_who_left_does_not(stage: 
     await stage.send(gone.press(card_of(stage, "dongguan"), "✋ 受理"))
     assert last_alert(stage) == NOT_MEMBER
     await accept(stage, muted)
-    assert "状态：处理中（禁言的同事）" in card_of(stage, "dongguan")["text"]
+    assert "状态：处理中（禁言的同事）" in words(card_of(stage, "dongguan"))
 
 
 async def test_when_telegram_cannot_say_nothing_happens_and_nothing_is_remembered(

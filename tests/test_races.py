@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from tests.conftest import Stage
+from tests.conftest import Stage, words
 from tests.test_casework import accept, card_of, event_kinds, reported, resolve, row, staff_of
 from tests.test_rider_intake import buttons
 from tests.test_sweep import sweep
@@ -98,7 +98,7 @@ async def test_two_desks_transferring_at_once_move_it_once(stage: Stage) -> None
     assert (report.community_id, report.transfer_count) == ("fire_station", 1)
     assert (await event_kinds(stage)).count("transferred") == 1
     # Only the desk that holds the report has a card to act on.
-    assert not [m for m in stage.chat_messages("xiguan") if "工单 #1 ·" in m.get("text", "")]
+    assert not [m for m in stage.chat_messages("xiguan") if "工单 #1 ·" in words(m)]
     assert buttons(card_of(stage, "fire_station"))[0] == "✋ 受理"
 
 

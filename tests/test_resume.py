@@ -67,7 +67,7 @@ async def test_the_rider_has_the_ticket_before_the_card_and_the_card_comes_after
     assert "工单号 #1，正在派往「西关社区」" in tickets_of(stage, rider)[0]
     assert stage.chat_messages("xiguan") == []
     # The new run posts it within seconds, not at the sweep's pace (the clock stands still).
-    await stage.until(lambda: card_parts(stage, "xiguan") == ["photo", "card", "pin"])
+    await stage.until(lambda: card_parts(stage, "xiguan") == ["card"])
     await asyncio.wait_for(reaches(stage, "dispatched"), 5)
     # The ticket, still one message, now says where the report went.
     await stage.until(lambda: "已派往「西关社区」" in tickets_of(stage, rider)[0])
@@ -90,7 +90,7 @@ async def test_killed_before_the_ticket_went_out_the_rider_gets_it_after_the_res
     assert tickets_of(stage, rider) == [] and stage.chat_messages("xiguan") == []
     stage.clock.advance(seconds=5)
     stage.app = await start_app(stage.config, stage.tg, stage.clock)
-    await stage.until(lambda: card_parts(stage, "xiguan") == ["photo", "card", "pin"])
+    await stage.until(lambda: card_parts(stage, "xiguan") == ["card"])
     await stage.until(lambda: "已派往「西关社区」" in tickets_of(stage, rider)[0])
     assert len(tickets_of(stage, rider)) == 1
 
@@ -112,5 +112,5 @@ async def test_a_report_submitted_after_the_start_is_not_posted_twice(stage: Sta
     stage.services.notifier.post_card = post_card_meanwhile  # type: ignore[method-assign]
     await stage.send(rider.press(summary, "✅ 提交"))
     assert caught_up == [0]
-    assert card_parts(stage, "xiguan") == ["photo", "card", "pin"]
+    assert card_parts(stage, "xiguan") == ["card"]
     assert len(tickets_of(stage, rider)) == 1

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.tables import report_followers
-from tests.conftest import FAR_AWAY, IN_DONGGUAN, IN_XIGUAN, Stage
+from tests.conftest import FAR_AWAY, IN_DONGGUAN, IN_XIGUAN, Stage, words
 from tests.fake_telegram import Person
 from tests.images import jpeg
 from tests.test_casework import accept, card_of, last_alert, reported, resolve, row, staff_of
@@ -46,7 +46,7 @@ async def test_a_duplicate_cannot_point_into_another_community(stage: Stage) -> 
     west = staff_of(stage, "xiguan", "赵六")
     await stage.send(west.reply(card_of(stage, "xiguan", 2), text="请问具体在几号楼？"))
     assert "几号楼" in west_rider.last_bot_message()["text"]
-    west_card = card_of(stage, "xiguan", 2)["text"]
+    west_card = words(card_of(stage, "xiguan", 2))
 
     zhang = staff_of(stage, "dongguan", "张三")
     prompt = await ask_duplicate(stage, zhang, "dongguan", 1)
@@ -55,7 +55,7 @@ async def test_a_duplicate_cannot_point_into_another_community(stage: Stage) -> 
         assert stage.tg.bot_messages(stage.chats["dongguan"])[-1]["text"] == BAD_DUPLICATE
     assert (await row(stage, 1)).status == "dispatched"
     assert await followers(stage, 2) == []
-    assert card_of(stage, "xiguan", 2)["text"] == west_card  # no "另有 1 名骑手确认"
+    assert words(card_of(stage, "xiguan", 2)) == west_card  # no "另有 1 名骑手确认"
     await stage.send(east_rider.command("/my"))
     assert "#2" not in east_rider.last_bot_message()["text"]
     assert "几号楼" not in everything_seen_by(stage, east_rider)
@@ -130,7 +130,7 @@ async def test_a_follower_cannot_speak_as_the_reporter(stage: Stage) -> None:
     answer = joiner.last_bot_message()["text"]
     assert "你的消息不会转给社区" in answer
     assert len(stage.chat_messages("dongguan")) == under_card  # nothing under the card
-    assert "修好了" not in card_of(stage, "dongguan")["text"]
+    assert "修好了" not in words(card_of(stage, "dongguan"))
     # Nor answer 已解决？ in the reporter's place.
     await resolve(stage, zhang, "已处理")
     await stage.send(joiner.press_data(joiner.last_bot_message(), "v1:r:1:fb:y"))

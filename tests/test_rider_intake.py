@@ -18,6 +18,7 @@ from tests.conftest import (
     NEAR_NANJIE,
     NORTH_OF_TOWN,
     Stage,
+    words,
 )
 from tests.images import jpeg
 
@@ -79,19 +80,25 @@ async def test_three_actions_give_a_ticket_and_a_card_in_the_community_chat(stag
     assert "工单号 #1" in done["text"] and "东关社区" in done["text"]
     assert "处理期限 11月21日 14:00" in done["text"]  # 24 h for fire safety, Beijing time
 
+    # One message: the photo, the card as its caption, its buttons (the pin on request).
     posted = stage.chat_messages("dongguan")
-    assert [kind(m) for m in posted] == ["photo", "text", "location"]
-    photo, card, pin = posted
-    assert photo["caption"] == "工单 #1 · 🔥 消防安全"
-    text = card["text"]
+    assert [kind(m) for m in posted] == ["photo"]
+    card = posted[0]
+    text = card["caption"]
     assert "工单 #1" in text and "状态：待受理" in text and "归属：东关社区（辖区范围内）" in text
     assert "上报时间：11月20日 14:00" in text and "处理期限：11月21日 14:00（24小时内）" in text
     assert "备注：楼道里堆放电动车电池 <危险> & 堵塞" in text
     assert "上报人：骑手 #0001" in text
     assert "王师傅" not in text and str(rider.id) not in text
-    links = [e["url"] for e in card.get("entities", []) if e["type"] == "text_link"]
+    links = [e["url"] for e in card.get("caption_entities", []) if e["type"] == "text_link"]
     assert links[0].startswith("https://www.openstreetmap.org/?mlat=36.1")
     assert links[1].startswith("https://uri.amap.com/marker?position=113.212")  # GCJ-02 again
+    assert buttons(card) == ["✋ 受理", "↪️ 转派", "⛔ 驳回", "📍 位置"]
+    staff = stage.tg.person("张三")
+    stage.tg.add_member(stage.chats["dongguan"], staff)
+    await stage.send(staff.press(card, "📍 位置"))
+    assert stage.tg.callback_answers[-1]["text"] == "📍 已发送位置"
+    pin = stage.chat_messages("dongguan")[-1]
     assert (
         pin["location"]["latitude"] == IN_DONGGUAN.lat.__round__(6)
         or abs(pin["location"]["latitude"] - IN_DONGGUAN.lat) < 1e-5
@@ -106,7 +113,7 @@ async def test_three_actions_give_a_ticket_and_a_card_in_the_community_chat(stag
         mapped = (await conn.execute(select(card_messages.c.kind))).scalars().all()
     assert (row.status, row.community_id, row.category) == ("dispatched", "dongguan", "fire")
     assert kinds == ["submitted", "dispatched"]
-    assert sorted(mapped) == ["card", "location", "photo", "ticket"]  # the rider's ticket too
+    assert sorted(mapped) == ["card", "location", "ticket"]  # the rider's ticket too
 
 
 def kind(message: dict[str, Any]) -> str:
@@ -144,7 +151,7 @@ async def test_any_order_asks_only_for_what_is_missing(stage: Stage) -> None:
     await stage.send(rider.press(summary, "✅ 提交"))
     # 南街 works in a forum topic: the card is there, not in the general chat.
     in_topic = stage.chat_messages("nanjie")
-    assert len(in_topic) == 3 and all(
+    assert len(in_topic) == 1 and all(
         m["message_thread_id"] == stage.topics["nanjie"] for m in in_topic
     )
 
@@ -222,17 +229,17 @@ async def test_a_spot_no_community_covers_goes_to_the_supervisors(stage: Stage) 
     assert "不在任何社区的服务范围内" in summary["text"]
     await stage.send(rider.press(summary, "✅ 提交"))
     assert "转交「壶关县网格化服务管理中心」" in rider.last_bot_message()["text"]
-    card = next(m for m in stage.chat_messages("supervisors") if "text" in m)
-    assert "未覆盖区域" in card["text"]
+    card = next(m for m in stage.chat_messages("supervisors") if "工单 #1 ·" in words(m))
+    assert "未覆盖区域" in words(card)
 
 
 async def test_category_restricted_community(stage: Stage) -> None:
     rider = stage.person()
     await report_quickly(stage, rider, point=NORTH_OF_TOWN, category="🔥 消防安全")
-    assert any("工单 #1" in m.get("text", "") for m in stage.chat_messages("fire_station"))
+    assert any("工单 #1" in words(m) for m in stage.chat_messages("fire_station"))
     await report_quickly(stage, rider, point=NORTH_OF_TOWN, category="🧹 环境卫生")
-    assert any("工单 #2" in m.get("text", "") for m in stage.chat_messages("supervisors"))
-    assert not any("工单 #2" in m.get("text", "") for m in stage.chat_messages("fire_station"))
+    assert any("工单 #2" in words(m) for m in stage.chat_messages("supervisors"))
+    assert not any("工单 #2" in words(m) for m in stage.chat_messages("fire_station"))
 
 
 async def test_two_simultaneous_submit_presses_make_one_report(stage: Stage) -> None:
@@ -244,6 +251,6 @@ async def test_two_simultaneous_submit_presses_make_one_report(stage: Stage) -> 
     first, second = rider.press(summary, "✅ 提交"), rider.press(summary, "✅ 提交")
     await asyncio.gather(stage.send(first), stage.send(second))
     assert await count(stage, reports) == 1
-    assert len([m for m in stage.chat_messages("dongguan") if "text" in m]) == 1
+    assert len([m for m in stage.chat_messages("dongguan") if "工单 #" in words(m)]) == 1
     answers = [a.get("text") for a in stage.tg.callback_answers[-2:]]
     assert "这份上报已经提交过了，工单号 #1。" in answers

@@ -20,6 +20,7 @@ from tests.conftest import (
     make_world,
     start_app,
     stop_app,
+    words,
 )
 from tests.fake_telegram import FakeTelegram
 from tests.images import jpeg
@@ -133,8 +134,8 @@ async def test_a_draft_survives_a_restart(
         await stage.send(rider.press(category_prompt, "🚨 社会治安"))
         await stage.send(rider.press(rider.last_bot_message(), "✅ 提交"))
         assert "工单号 #1" in rider.last_bot_message()["text"]
-        card = next(m for m in stage.chat_messages("dongguan") if "text" in m)
-        assert "备注：井盖缺失" in card["text"]
+        card = next(m for m in stage.chat_messages("dongguan") if "工单 #" in words(m))
+        assert "备注：井盖缺失" in words(card)
     finally:
         await stop_app(second)
 
@@ -210,7 +211,7 @@ async def test_registration_and_anonymous_card(stage: Stage) -> None:
     )
     assert row.registered_at is not None
     await report_quickly(stage, rider)
-    card = next(m for m in stage.chat_messages("dongguan") if "text" in m)["text"]
+    card = words(next(m for m in stage.chat_messages("dongguan") if "工单 #" in words(m)))
     assert "上报人：骑手 #0001 · 美团" in card
     assert "1234" not in card and "张师傅" not in card and "Zhang" not in card
 
@@ -256,7 +257,7 @@ async def test_unreachable_community_chat_falls_back_to_the_supervisors(stage: S
     assert "工单号 #1" in rider.last_bot_message()["text"]
     sup = stage.chat_messages("supervisors")
     assert "无法送达「东关社区」的群（Forbidden: bot was kicked" in sup[0]["text"]
-    assert any("工单 #1" in m.get("text", "") for m in sup)
+    assert any("工单 #1" in words(m) for m in sup)
     assert stage.chat_messages("dongguan") == []
 
 
@@ -296,7 +297,7 @@ async def test_a_card_that_cannot_be_posted_anywhere_is_retried(stage: Stage) ->
     stage.clock.advance(minutes=3)
     done = await stage.services.sweep.run()
     assert done["redispatched"] == 1
-    assert any("工单 #1 ·" in m.get("text", "") for m in stage.chat_messages("dongguan"))
+    assert any("工单 #1 ·" in words(m) for m in stage.chat_messages("dongguan"))
     async with stage.services.db.transaction() as conn:
         assert (await conn.execute(select(reports.c.status))).scalar_one() == "dispatched"
 

@@ -17,6 +17,7 @@ from tests.conftest import (
     make_world,
     start_app,
     stop_app,
+    words,
 )
 from tests.fake_telegram import FakeTelegram
 from tests.test_casework import accept, card_of, reported, resolve, row, staff_of
@@ -48,7 +49,7 @@ async def test_reminder_overdue_and_escalation_happen_once_each(stage: Stage) ->
     stage.clock.advance(hours=4)
     done = await sweep(stage)
     assert (done["overdue"], done["escalated"]) == (1, 1)
-    assert "⚠️ 已超期" in card_of(stage, "dongguan")["text"]
+    assert "⚠️ 已超期" in words(card_of(stage, "dongguan"))
     supervisors = stage.chat_messages("supervisors")
     assert "工单 #1（东关社区）已超过处理期限" in supervisors[0]["text"]
     copy = card_of(stage, "supervisors")
@@ -60,8 +61,8 @@ async def test_reminder_overdue_and_escalation_happen_once_each(stage: Stage) ->
     # A supervisor acts from the copy; both cards show it.
     boss = staff_of(stage, "supervisors", "王主任")
     await stage.send(boss.press(copy, "✋ 受理"))
-    assert "处理中（王主任）" in card_of(stage, "dongguan")["text"]
-    assert "处理中（王主任）" in card_of(stage, "supervisors")["text"]
+    assert "处理中（王主任）" in words(card_of(stage, "dongguan"))
+    assert "处理中（王主任）" in words(card_of(stage, "supervisors"))
 
 
 async def test_escalation_can_wait_after_the_deadline(
@@ -98,7 +99,7 @@ async def test_unanswered_resolution_is_closed_after_the_window(stage: Stage) ->
     assert (report.status, report.outcome, report.close_reason) == ("closed", "fixed", "auto")
     assert report.closed_at == resolved_at  # the clock stopped when staff fixed it
     assert "已自动结案" in rider.last_bot_message()["text"]
-    assert "超时未确认，自动结案" in card_of(stage, "nanjie")["text"]
+    assert "超时未确认，自动结案" in words(card_of(stage, "nanjie"))
     # Resolved reports are never reminded or escalated.
     assert (await kinds(stage)).count("escalated") == 0
 

@@ -7,7 +7,7 @@ reached the rider. The warning goes once the rider writes to the bot again.
 
 from __future__ import annotations
 
-from tests.conftest import Stage
+from tests.conftest import Stage, words
 from tests.test_casework import accept, card_of, reported, resolve, staff_of
 from tests.test_delivery import staff_answer
 
@@ -23,16 +23,16 @@ async def test_staff_see_on_the_card_that_a_blocked_rider_cannot_be_reached(
 ) -> None:
     rider = await reported(stage)
     zhang = staff_of(stage, "dongguan", "张三")
-    assert WARNING not in card_of(stage, "dongguan")["text"]
+    assert WARNING not in words(card_of(stage, "dongguan"))
     stage.tg.block_bot(rider.id)
     await accept(stage, zhang)
     assert toast(stage) == "已受理 #1"  # claims nothing about the rider
-    card = card_of(stage, "dongguan")["text"]
+    card = words(card_of(stage, "dongguan"))
     assert WARNING in card and "处理中（张三）" in card
     await resolve(stage, zhang, "已清理")
     answer = staff_answer(stage)
     assert "没有送达" in answer and "已通知骑手" not in answer
-    assert WARNING in card_of(stage, "dongguan")["text"]
+    assert WARNING in words(card_of(stage, "dongguan"))
 
 
 async def test_rejecting_for_a_blocked_rider_does_not_say_the_rider_was_told(
@@ -44,7 +44,7 @@ async def test_rejecting_for_a_blocked_rider_does_not_say_the_rider_was_told(
     await stage.send(zhang.press(card_of(stage, "dongguan"), "⛔ 驳回"))
     await stage.send(zhang.press(card_of(stage, "dongguan"), "不属于隐患"))
     assert toast(stage) == "工单 #1 已驳回，但驳回通知没有送达骑手。"
-    card = card_of(stage, "dongguan")["text"]
+    card = words(card_of(stage, "dongguan"))
     assert "已驳回" in card and WARNING in card
 
 
@@ -61,7 +61,7 @@ async def test_a_duplicate_rejected_for_a_blocked_rider_says_it_was_not_delivere
     await stage.send(zhang.reply(prompt, text="1"))
     assert staff_answer(stage) == "工单 #2 已驳回，但驳回通知没有送达骑手。"
     # Telling the rider of #1 worked: that card makes no such claim.
-    assert WARNING not in card_of(stage, "dongguan", 1)["text"]
+    assert WARNING not in words(card_of(stage, "dongguan", 1))
 
 
 async def test_reachable_riders_are_told_and_staff_hear_so(stage: Stage) -> None:
@@ -71,7 +71,7 @@ async def test_reachable_riders_are_told_and_staff_hear_so(stage: Stage) -> None
     await stage.send(zhang.press(card_of(stage, "dongguan"), "信息不足"))
     assert toast(stage) == "工单 #1 已驳回，已通知骑手。"
     assert "未予受理：信息不足" in rider.last_bot_message()["text"]
-    assert WARNING not in card_of(stage, "dongguan")["text"]
+    assert WARNING not in words(card_of(stage, "dongguan"))
 
 
 async def test_the_warning_goes_when_the_rider_writes_again(stage: Stage) -> None:
@@ -79,10 +79,10 @@ async def test_the_warning_goes_when_the_rider_writes_again(stage: Stage) -> Non
     zhang = staff_of(stage, "dongguan", "张三")
     stage.tg.block_bot(rider.id)
     await accept(stage, zhang)
-    assert WARNING in card_of(stage, "dongguan")["text"]
+    assert WARNING in words(card_of(stage, "dongguan"))
     stage.tg.unblock_bot(rider.id)
     await stage.send(rider.command("/my"))
-    assert WARNING not in card_of(stage, "dongguan")["text"]
+    assert WARNING not in words(card_of(stage, "dongguan"))
     await resolve(stage, zhang, "已清理")
     assert staff_answer(stage) == "✅ 工单 #1 已办结，已通知骑手确认。"
     assert "问题解决了吗" in rider.last_bot_message()["text"]
@@ -97,4 +97,4 @@ async def test_a_passing_failure_does_not_mark_the_rider_unreachable(stage: Stag
     await stage.send(zhang.press(card_of(stage, "dongguan"), "⛔ 驳回"))
     await stage.send(zhang.press(card_of(stage, "dongguan"), "不属于隐患"))
     assert toast(stage) == "工单 #1 已驳回，但驳回通知没有送达骑手。"
-    assert WARNING not in card_of(stage, "dongguan")["text"]
+    assert WARNING not in words(card_of(stage, "dongguan"))
