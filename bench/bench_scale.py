@@ -81,16 +81,21 @@ def _check_period() -> Any:
     return last_days(NOW, 30)
 
 
-def _seed_db(path: pathlib.Path, n: int, communities: int, days: int) -> dict[str, Any]:
-    """A migrated database at `path` with N reports; returns what was written."""
-    url = f"sqlite+aiosqlite:///{path}"
+def _migrate(path: pathlib.Path) -> None:
+    """Bring the database to the newest schema, as the bot does on every start."""
 
     async def make() -> None:
-        engine = create_engine(url)
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
         await migrate(engine)
         await engine.dispose()
 
     asyncio.run(make())
+
+
+def _seed_db(path: pathlib.Path, n: int, communities: int, days: int) -> dict[str, Any]:
+    """A migrated database at `path` with N reports; returns what was written."""
+    url = f"sqlite+aiosqlite:///{path}"
+    _migrate(path)
     config = scale_config(url, path.parent / "photos", communities)
     started = time.perf_counter()
     summary, expected = seed(path, config, n, _check_period(), timedelta(days=days))
@@ -111,6 +116,7 @@ def _prepare(n: int, args: argparse.Namespace, tmp: pathlib.Path) -> tuple[pathl
     meta_path = path.with_suffix(".json")
     if keep and path.exists() and meta_path.exists():
         print(f"N={n:,}: reusing {path}", flush=True)
+        _migrate(path)  # kept from an older schema: migrate it like a bot's start would
         return path, json.loads(meta_path.read_text())
     for stale in (path, meta_path):
         stale.unlink(missing_ok=True)
