@@ -138,7 +138,7 @@ def test_telegram_unreachable_at_start_is_waited_for(tmp_path: Path) -> None:
     with FakeTelegramServer(tg) as server:
         config = tmp_path / "config.toml"
         config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
-        tg.outage(2.5)
+        tg.outage(600)  # until the bot has tried twice, however slowly the process starts
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--config", str(config)],
             cwd=tmp_path,
@@ -148,6 +148,8 @@ def test_telegram_unreachable_at_start_is_waited_for(tmp_path: Path) -> None:
             text=True,
         )
         try:
+            wait_for(lambda: tg.outage_hits >= 3, "three tries during the outage", proc)
+            tg.outage(0)  # Telegram is back
             wait_for(lambda: tg.calls_to("getUpdates"), "the first getUpdates", proc)
             rider = tg.person("骑手小刘")
             tg.push_update(rider.command("/help"))

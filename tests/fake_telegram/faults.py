@@ -67,7 +67,9 @@ class Faults:
             self._faults.append(_Fault(method.lower(), "502", times, chat_id))
 
     def outage(self: FakeTelegram, seconds: float) -> None:
-        """Every call gets the frontend's 502 for ``seconds`` from now (fake clock)."""
+        """Every call gets the frontend's 502 for ``seconds`` from now (fake clock); 0 ends it.
+
+        ``outage_hits`` counts the calls it turned away."""
         with self._lock:
             self._outage_until = self.clock() + seconds
 
@@ -136,6 +138,7 @@ class Faults:
         """The fault this call meets before the Bot API sees it, if any (consumes it)."""
         with self._lock:
             if self._outage_until is not None and self.clock() < self._outage_until:
+                self.outage_hits += 1
                 return "502"
             for fault in self._faults:
                 if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
