@@ -110,6 +110,19 @@ def test_suishou_run_serves_a_rider_over_long_polling(tmp_path: Path) -> None:
         assert (tmp_path / "data" / "suishou.db").exists()
 
 
+def run_to_the_end(config: Path, token: str) -> subprocess.CompletedProcess[str]:
+    """`suishou run` with this token, until it exits by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        cwd=config.parent,
+        env={**os.environ, "SUISHOU_E2E_TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_a_wrong_token_is_said_plainly(tmp_path: Path) -> None:
     tg = FakeTelegram(token=TOKEN)
     chats = {name: tg.new_group(name)["id"] for name in EXAMPLE_CHATS}
@@ -117,15 +130,7 @@ def test_a_wrong_token_is_said_plainly(tmp_path: Path) -> None:
         config = tmp_path / "config.toml"
         config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
         wrong = "999999:AAHthisTokenWasRevokedLongAgo_abcdefgh"
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            cwd=tmp_path,
-            env={**os.environ, "SUISHOU_E2E_TOKEN": wrong},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        proc = run_to_the_end(config, wrong)
     assert proc.returncode == 1
     assert '"event": "Telegram rejected the bot token"' in proc.stderr
     assert "AAHthisTokenWasRevoked" not in proc.stderr  # not even the wrong token is logged
@@ -176,17 +181,9 @@ def test_a_wrong_token_during_an_outage_still_ends_plainly(tmp_path: Path) -> No
     with FakeTelegramServer(tg) as server:
         config = tmp_path / "config.toml"
         config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
-        tg.outage(4.0)  # the process takes a second or two to start
+        tg.outage_calls(3)  # however long the process takes to start
         wrong = "999999:AAHthisTokenWasRevokedLongAgo_abcdefgh"
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            cwd=tmp_path,
-            env={**os.environ, "SUISHOU_E2E_TOKEN": wrong},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        proc = run_to_the_end(config, wrong)
     assert proc.returncode == 1
     assert "cannot reach Telegram; retrying" in proc.stderr
     assert proc.stderr.rstrip().splitlines()[-1].count("Telegram rejected the bot token") == 1

@@ -72,6 +72,7 @@ class FakeTelegram(BotApiMethods, Faults):
         self._faults: list[_Fault] = []
         self._outage_until: float | None = None
         self.outage_hits = 0  # calls an outage turned away (tests/fake_telegram/faults.py)
+        self._outage_calls = 0
         self._updates: list[dict[str, Any]] = []
         self._last_update_id = 500_000_000
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES

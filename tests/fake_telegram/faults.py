@@ -73,6 +73,11 @@ class Faults:
         with self._lock:
             self._outage_until = self.clock() + seconds
 
+    def outage_calls(self: FakeTelegram, count: int) -> None:
+        """The next ``count`` calls, whatever they are and whenever they come, get the 502."""
+        with self._lock:
+            self._outage_calls = count
+
     def lose_response(
         self: FakeTelegram,
         method: str,
@@ -137,7 +142,10 @@ class Faults:
     def _transport_fault(self: FakeTelegram, method: str, chat_id: object = None) -> str | None:
         """The fault this call meets before the Bot API sees it, if any (consumes it)."""
         with self._lock:
-            if self._outage_until is not None and self.clock() < self._outage_until:
+            if self._outage_calls > 0 or (
+                self._outage_until is not None and self.clock() < self._outage_until
+            ):
+                self._outage_calls = max(0, self._outage_calls - 1)
                 self.outage_hits += 1
                 return "502"
             for fault in self._faults:
