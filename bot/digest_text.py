@@ -173,12 +173,14 @@ class DigestWriter:
         )
         if total.overdue_open:
             late = await self.figures.overdue_tickets(week.period, COUNTY_OVERDUE_SHOWN)
-            items = texts.t(lang, "digest.list_sep").join(
-                texts.t(lang, "digest.ticket_at", ticket=i, place=self.config.desk_name(cid))
-                for i, cid in late
+            items = _listed(
+                [
+                    texts.t(lang, "digest.ticket_at", ticket=i, place=self.config.desk_name(cid))
+                    for i, cid in late
+                ],
+                total.overdue_open,
+                lang,
             )
-            if total.overdue_open > len(late):
-                items += "…"
             lines.append(
                 texts.t(lang, "digest.county_overdue", count=total.overdue_open, items=items)
             )
@@ -258,8 +260,12 @@ def chart_bars(config: Config, counted: DeskFigures) -> tuple[list[CommunityBar]
 
 
 def _tickets(found: list[tuple[int, bool]], count: int, lang: str) -> str:
-    text = texts.t(lang, "digest.list_sep").join(f"#{i}" for i, _ in found)
-    return text + ("…" if count > len(found) else "")
+    return _listed([f"#{i}" for i, _ in found], count, lang)
+
+
+def _listed(shown: list[str], count: int, lang: str) -> str:
+    """The items shown, and "…" when there are more of them (`count` in all)."""
+    return texts.t(lang, "digest.list_sep").join(shown) + ("…" if count > len(shown) else "")
 
 
 def _signed(n: int) -> str:

@@ -71,6 +71,15 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _time_to_close() -> ColumnElement[float]:
+    return seconds_between(reports.c.created_at, reports.c.closed_at)
+
+
+def _duration(seconds: float) -> timedelta:
+    """To the millisecond: what SQLite measures, so both backends agree."""
+    return timedelta(seconds=round(float(seconds), 3))
+
+
 def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     r = reports.c
     if scope is EVERY:
@@ -187,11 +196,11 @@ async def tallies(
 
     if durations:
         spans: dict[str | None, list[timedelta]] = defaultdict(list)
-        times = select(r.community_id, seconds_between(r.created_at, r.closed_at)).where(
+        times = select(r.community_id, _time_to_close()).where(
             *_closed_in(start, end), *_in_scope(scope)
         )
         for cid, seconds in await conn.execute(times):
-            spans[cid].append(timedelta(seconds=round(float(seconds), 3)))
+            spans[cid].append(_duration(seconds))
         for cid, values in spans.items():
             found[cid]["durations"] = tuple(sorted(values))
     return dict(found)
@@ -203,7 +212,7 @@ async def details_of(conn: AsyncConnection, start: datetime, end: datetime) -> d
     Events are counted from their own index (no join to tell the desks apart), durations
     are read as bare numbers: what the county's totals need and no more.
     """
-    e, r = events.c, reports.c
+    e = events.c
     n, transfers, fixed = (
         await conn.execute(
             select(
@@ -213,10 +222,8 @@ async def details_of(conn: AsyncConnection, start: datetime, end: datetime) -> d
             ).where(e.kind.in_(("transferred", *FEEDBACK_KINDS)), e.at >= start, e.at < end)
         )
     ).one()
-    times = await conn.execute(
-        select(seconds_between(r.created_at, r.closed_at)).where(*_closed_in(start, end))
-    )
-    spans = sorted(timedelta(seconds=round(float(s), 3)) for s in times.scalars())
+    times = await conn.execute(select(_time_to_close()).where(*_closed_in(start, end)))
+    spans = sorted(_duration(seconds) for seconds in times.scalars())
     return {
         "transfers": int(transfers),
         "feedback_count": int(n) - int(transfers),

@@ -98,16 +98,22 @@ def test_suishou_run_serves_a_rider_over_long_polling(tmp_path: Path) -> None:
             assert "工单 #1" in words(card) and "备注：路口井盖破损" in words(card)
             wait_for(lambda: "工单号 #1" in rider.last_bot_message()["text"], "the ticket", proc)
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                _, stderr = proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                _, stderr = proc.communicate()
+            stderr = interrupt(proc)
         assert proc.returncode == 0, stderr
         assert TOKEN.split(":")[1] not in stderr  # logs never show the token
         assert '"event": "started"' in stderr
         assert (tmp_path / "data" / "suishou.db").exists()
+
+
+def interrupt(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C, as an operator stops it; its log (stderr) once it has ended."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, stderr = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+    return stderr
 
 
 def run_to_the_end(config: Path, token: str) -> subprocess.CompletedProcess[str]:
@@ -160,12 +166,7 @@ def test_telegram_unreachable_at_start_is_waited_for(tmp_path: Path) -> None:
             tg.push_update(rider.command("/help"))
             wait_for(rider.last_bot_message, "an answer to /help", proc)
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                _, stderr = proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                _, stderr = proc.communicate()
+            stderr = interrupt(proc)
     assert proc.returncode == 0, stderr
     tries = [line for line in stderr.splitlines() if "cannot reach Telegram; retrying" in line]
     assert len(tries) >= 2, stderr  # each try is logged...
