@@ -141,7 +141,7 @@ async def run(
     stats = Stats(config=config, db=db)
     week = previous_week(NOW, tz)
     plain, timed = NoChart(config, figures), TimedChart(config, figures)
-    digests = Digests(config=config, db=db, notifier=None, clock=clock)  # type: ignore[arg-type]
+    digests = Digests(config=config, db=db, outbox=None, clock=clock)  # type: ignore[arg-type]
     me = MyReports(config=config, db=db)
     ctx = RiderCtx(rider, config.language)
     ledger = Ledger(config=config, db=db, clock=clock)

@@ -87,6 +87,7 @@ async def open_stage(tmp: pathlib.Path, minute: float | None) -> tuple[Stage, Co
 
 
 async def close_stage(stage: Stage) -> None:
+    await stage.services.delivery.stop()
     await stage.app.stop()
     await stage.app.shutdown()
     await on_shutdown(stage.app)

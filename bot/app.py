@@ -37,13 +37,14 @@ from telegram.request import BaseRequest
 from bot import texts
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.worker import Backoff
 from bot.metrics import Period
 from bot.services import Services
 from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup
 from handlers.context import SuishouContext
+from handlers.courier import TelegramCourier
 from handlers.members import TelegramMembers
 from handlers.ordering import PerChatUpdateProcessor
-from handlers.outbox import TelegramOutbox
 from handlers.steady import RetryPolicy, SteadyBot
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,6 @@ log = logging.getLogger(__name__)
 RIDER_COMMANDS = ("report", "my", "me", "cancel", "lang", "help", "start")
 STAFF_COMMANDS = ("stats", "digest", "ticket", "export", "chatid")
 DRAFT_SWEEP_INTERVAL = timedelta(minutes=1)
-# Work an earlier run left undelivered resumes this soon after a start (once polling runs,
-# so riders are answered meanwhile), not at the deadline sweep's pace.
-RESUME_AFTER = timedelta(seconds=1)
 
 
 def build_application(
@@ -65,13 +63,15 @@ def build_application(
     clock: Clock | None = None,
     rate_limit: bool | BaseRateLimiter = True,
     retry: RetryPolicy | None = None,
+    backoff: Backoff | None = None,
 ) -> Application:
     """The Application for `config`.
 
     `rate_limit`: True for PTB's AIORateLimiter (Telegram's flood limits), False for none
-    (tests), or a rate limiter of one's own. `retry`: how long outgoing messages are retried
-    through Telegram's hiccups (tests pass a fast one). Updates of different chats are
-    handled side by side, each chat's (and each person's) in order: see handlers/ordering.py.
+    (tests), or a rate limiter of one's own. `retry`: how long one delivery is retried through
+    Telegram's hiccups before the outbox postpones it for `backoff` (tests pass fast ones).
+    Updates of different chats are handled side by side, each chat's (and each person's) in
+    order: see handlers/ordering.py.
     """
     processor = PerChatUpdateProcessor()
     builder = (
@@ -88,6 +88,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=SuishouContext))
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .concurrent_updates(processor)
     )
@@ -96,17 +97,19 @@ def build_application(
     if isinstance(rate_limit, BaseRateLimiter):
         builder = builder.rate_limiter(rate_limit)
     elif rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Paces each group (20 a minute) and the bot (30 a second). A 429 is not retried here:
+        # PTB would then hold every chat's requests; the outbox postpones only that chat.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     app = builder.build()
     steady = SteadyBot(app.bot, retry)
-    outbox = TelegramOutbox(cast(Bot, steady))  # a Bot whose sends are retried and follow moves
-    app.bot_data["outbox"] = outbox
+    courier = TelegramCourier(cast(Bot, steady))  # a Bot whose sends are retried, follow moves
+    app.bot_data["courier"] = courier
     app.bot_data["services"] = services = Services.create(
-        config, outbox, clock, members=TelegramMembers(app.bot)
+        config, courier, clock, members=TelegramMembers(app.bot), backoff=backoff
     )
     steady.moves = services.chat_moves
     # Per-rider message limits, applied as updates arrive (before they wait in line).
-    processor.gate = limits.FloodGate(services, outbox)
+    processor.gate = limits.FloodGate(services, courier)
     _add_handlers(app)
     return app
 
@@ -161,7 +164,8 @@ async def on_startup(app: Application) -> None:
     """Migrate the database, publish the command menus, check chats, schedule jobs."""
     services: Services = app.bot_data["services"]
     await services.start()
-    started = services.clock.now()  # reports from before this are no submit's business now
+    # Undelivered messages (a run killed mid-delivery, Telegram down) go out from now on.
+    await services.delivery.start()
     await _set_commands(app, services.config)
     await _check_chats(app, services)
     if app.job_queue is not None:
@@ -170,9 +174,6 @@ async def on_startup(app: Application) -> None:
             interval=DRAFT_SWEEP_INTERVAL,
             first=DRAFT_SWEEP_INTERVAL,
             name="drafts:expire",
-        )
-        app.job_queue.run_once(
-            jobs.resume_deliveries, when=RESUME_AFTER, data=started, name="deliveries:resume"
         )
         app.job_queue.run_repeating(
             jobs.sweep_deadlines,
@@ -211,6 +212,11 @@ def schedule_digest(app: Application, services: Services) -> None:
         },
         name=DIGEST_JOB,
     )
+
+
+async def on_stop(app: Application) -> None:
+    """Stop delivering (letting deliveries under way end) while the Bot still works."""
+    await app.bot_data["services"].delivery.stop()
 
 
 async def on_shutdown(app: Application) -> None:
@@ -262,7 +268,9 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
         services: Services = app.bot_data["services"]
         await services.start()
         try:
-            return await services.digests.send_week(week)
+            sent = await services.digests.send_week(week)
+            await services.delivery.drain(timeout=120)  # it exits next: deliver first
+            return sent
         finally:
             await services.stop()
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import callbacks, texts
 from bot.access import Access
@@ -28,16 +31,16 @@ from bot.cards import (
 )
 from bot.clock import Clock
 from bot.config import ChatTarget, Config
+from bot.delivery.outbox import Outbox
 from bot.desks import desk_at
-from bot.dispatch import Dispatcher, Pin
+from bot.dispatch import Dispatcher, Pin, captioned
 from bot.intake import FetchError, PhotoInput
 from bot.lifecycle import FINAL, REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
 from bot.messages import Button, Outcome, Reply, say
 from bot.numbers import parse_ticket_id
-from bot.ports import DeliveryError, Notifier
 from bot.rider_notices import FOLLOWER_LINK, REPORTER_LINK, RiderNotices
 from bot.riders import RiderCtx
-from storage import reports
+from storage import reports, riders
 from storage.database import Database
 from storage.photos import PhotoRejected, PhotoStore
 from storage.records import CardMessage, Report, Rider
@@ -70,19 +73,17 @@ class Casework:
         config: Config,
         db: Database,
         photos: PhotoStore,
-        notifier: Notifier,
+        outbox: Outbox,
         clock: Clock,
         dispatcher: Dispatcher,
         access: Access,
     ) -> None:
         self.config = config
         self.access = access
-        self.notices = RiderNotices(
-            config=config, db=db, notifier=notifier, clock=clock, refresh=dispatcher.refresh
-        )
+        self.notices = RiderNotices(config=config, outbox=outbox)
         self.db = db
         self.photos = photos
-        self.notifier = notifier
+        self.outbox = outbox
         self.clock = clock
         self.cards = dispatcher
         self.lang = config.language
@@ -138,10 +139,7 @@ class Casework:
     async def _pin(self, where: Where, report: Report, message_id: int) -> Outcome:
         """The location pin under the pressed card (checked to be this report's card here)."""
         card = CardMessage(report.id, where.chat_id, where.topic_id, message_id, "card")
-        try:
-            sent = await self.cards.send_pin(card)
-        except DeliveryError as exc:
-            return Outcome(toast=texts.t(self.lang, "staff.pin_failed", reason=exc.reason))
+        sent = await self.cards.send_pin(card)
         key = "staff.pin_sent" if sent is Pin.SENT else "staff.pin_recent"
         return Outcome(toast=texts.t(self.lang, key))
 
@@ -156,8 +154,8 @@ class Casework:
                 handler_id=actor.id,
                 handler_name=actor.name,
                 accepted_at=report.accepted_at or self.clock.now(),
+                after=self._then_tell("notice.accepted"),
             )
-            await self._tell_rider(report, "notice.accepted")
             return Outcome(toast=texts.t(lang, "staff.accepted", ticket=report.id))
         if cb.action == "res":
             decide(status, report.handler_id, actor, Action.RESOLVE)
@@ -194,21 +192,14 @@ class Casework:
         mention = texts.Html(
             f'<a href="tg://user?id={actor.id}">{html.escape(actor.name or "")}</a>'
         )
-        card = await self.cards.card_message(report.id, where.chat_id)
-        message_id = await self.notifier.send(
-            ChatTarget(where.chat_id, where.topic_id),
-            Reply(texts.t(self.lang, key, staff=mention, ticket=report.id), force_reply=True),
-            reply_to=card.message_id if card else None,
-        )
         async with self.db.transaction() as conn:
-            await reports.add_prompt(
+            await self.outbox.message(
                 conn,
-                chat_id=where.chat_id,
-                message_id=message_id,
+                ChatTarget(where.chat_id, where.topic_id),
+                Reply(texts.t(self.lang, key, staff=mention, ticket=report.id), force_reply=True),
                 report_id=report.id,
-                action=action,
-                staff_id=actor.id or 0,
-                at=self.clock.now(),
+                reply_to="card",
+                prompt={"action": action, "staff_id": actor.id or 0},
             )
 
     # ---- the steps --------------------------------------------------------------------
@@ -220,9 +211,11 @@ class Casework:
         action: Action,
         event: str | None = None,
         data: dict[str, Any] | None = None,
+        after: After | None = None,
         **values: Any,
     ) -> Report:
-        """Decide, compare-and-set, record the event, refresh the cards."""
+        """Decide, compare-and-set, record the event, have the cards redrawn, and put what
+        follows (`after`: notices...) in the outbox, all in one transaction."""
         new = decide(Status(report.status), report.handler_id, actor, action)
         now = self.clock.now()
         async with self.db.transaction() as conn:
@@ -263,22 +256,26 @@ class Casework:
                 **(data or {}),
             )
             updated = await reports.get(conn, report.id)
-        assert updated is not None
-        await self.cards.refresh(report.id)
+            assert updated is not None
+            await self.cards.refresh(report.id, conn)
+            if after is not None:
+                await after(conn, updated)
         return updated
+
+    def _then_tell(self, key: str, told: list[bool] | None = None, **kwargs: Any) -> After:
+        """An `after` that tells the rider `key` (and notes in `told` whether they can hear)."""
+
+        async def tell(conn: AsyncConnection, report: Report) -> None:
+            reached = await self.notices.tell(conn, report, key, **kwargs)
+            if told is not None:
+                told.append(reached)
+
+        return tell
 
     async def resolve(self, report: Report, actor: Actor, note: str, photo: Any) -> bool:
         """Resolve and ask the rider 已解决？; whether the question reached the rider."""
         now = self.clock.now()
         data = {"note": note, "photo": photo.sha256 if photo else None}
-        updated = await self._step(
-            report,
-            actor,
-            Action.RESOLVE,
-            data=data,
-            resolved_at=now,
-            resolve_count=report.resolve_count + 1,
-        )
         buttons = (
             (
                 Button(
@@ -290,14 +287,23 @@ class Casework:
                 ),
             ),
         )
-        missed = await self._tell_rider(
-            updated,
-            "notice.resolved",
-            photo=photo.path if photo else None,
-            ask_buttons=buttons,
-            note=note,
+        told: list[bool] = []
+        await self._step(
+            report,
+            actor,
+            Action.RESOLVE,
+            data=data,
+            resolved_at=now,
+            resolve_count=report.resolve_count + 1,
+            after=self._then_tell(
+                "notice.resolved",
+                told,
+                photo=photo.path if photo else None,
+                ask_buttons=buttons,
+                note=note,
+            ),
         )
-        return missed is None
+        return all(told)
 
     async def reject(
         self, report: Report, actor: Actor, reason: str, duplicate_of: int | None = None
@@ -307,7 +313,18 @@ class Casework:
         data: dict[str, Any] = {"reason": reason}
         if duplicate_of:
             data["duplicate_of"] = duplicate_of
-        updated = await self._step(
+        reason_text = texts.t(self.lang, f"reject.{reason}")
+        if duplicate_of:
+            reason_text += f" #{duplicate_of}"
+        told: list[bool] = []
+        tell = self._then_tell("notice.rejected", told, reason=reason_text)
+
+        async def after(conn: AsyncConnection, updated: Report) -> None:
+            if duplicate_of:
+                await self._merge_followers(conn, updated, duplicate_of)
+            await tell(conn, updated)
+
+        await self._step(
             report,
             actor,
             Action.REJECT,
@@ -316,13 +333,9 @@ class Casework:
             outcome="rejected",
             close_reason=reason,
             duplicate_of=duplicate_of,
+            after=after,
         )
-        reason_text = texts.t(self.lang, f"reject.{reason}")
-        if duplicate_of:
-            reason_text += f" #{duplicate_of}"
-            await self._merge_followers(updated, duplicate_of)
-        missed = await self._tell_rider(updated, "notice.rejected", reason=reason_text)
-        return missed is None
+        return all(told)
 
     def _rejected(self, report: Report, told: bool) -> str:
         """Staff's answer says the rider was told only when they were."""
@@ -335,8 +348,29 @@ class Casework:
             raise Refused("refused.stale")
         if target_id == report.community_id:
             raise Refused("refused.same_community")
-        old_chat = self.cards.target_for(report.community_id).chat_id
-        updated = await self._step(
+        old_chat = self.cards.target_for(report.community_id)
+        place = self.config.desk_name(target_id)
+        tell = self._then_tell("notice.transferred", place=place)
+
+        async def after(conn: AsyncConnection, updated: Report) -> None:
+            # The old desk's card says where the report went (it is not theirs any more)...
+            links = await reports.card_messages_of(conn, report.id)
+            old = [c for c in links if c.kind == "card" and c.chat_id == old_chat.chat_id]
+            await reports.set_card_kind(conn, report.id, old_chat.chat_id, "moved")
+            if old:
+                await self.outbox.edit(
+                    conn,
+                    ChatTarget(old[-1].chat_id, old[-1].thread_id),
+                    Reply(texts.t(self.lang, "card.moved", ticket=report.id, place=place)),
+                    report_id=report.id,
+                    message_id=old[-1].message_id,
+                    caption=captioned(updated, old[-1], links),
+                )
+            # ...and the new desk gets the live card.
+            await self.cards.put_card(conn, updated, event="transferred")
+            await tell(conn, updated)
+
+        await self._step(
             report,
             actor,
             Action.TRANSFER,
@@ -345,36 +379,24 @@ class Casework:
             handler_id=None,
             handler_name=None,
             transfer_count=report.transfer_count + 1,
+            after=after,
         )
-        # Not inside the transaction: that would hold two pooled connections at once.
-        old_card = await self.cards.card_message(report.id, old_chat)
-        old_captioned = old_card is not None and await self.cards.is_captioned(old_card)
-        async with self.db.transaction() as conn:
-            await reports.set_card_kind(conn, report.id, old_chat, "moved")
-        place = self.config.desk_name(target_id)
-        if old_card:
-            await self._safe_edit(
-                old_card,
-                Reply(texts.t(self.lang, "card.moved", ticket=report.id, place=place)),
-                caption=old_captioned,
-            )
-        await self.cards.dispatch(report.id, kind="transferred")
-        await self._tell_rider(updated, "notice.transferred", place=place)
         return Outcome(
             toast=texts.t(self.lang, "staff.transferred", ticket=report.id, place=place)
         )
 
-    async def _merge_followers(self, report: Report, original_id: int) -> None:
+    async def _merge_followers(
+        self, conn: AsyncConnection, report: Report, original_id: int
+    ) -> None:
         """The riders of a duplicate follow the original report from now on."""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            original = await reports.get(conn, original_id)
-            if original is None:
-                return
-            for rider_id in [report.rider_id, *await reports.follower_ids(conn, report.id)]:
-                if rider_id != original.rider_id:
-                    await reports.add_follower(conn, original_id, rider_id, now)
-        await self.cards.refresh(original_id)
+        original = await reports.get(conn, original_id)
+        if original is None:
+            return
+        for rider_id in [report.rider_id, *await reports.follower_ids(conn, report.id)]:
+            if rider_id != original.rider_id:
+                await reports.add_follower(conn, original_id, rider_id, now)
+        await self.cards.refresh(original_id, conn)
 
     # ---- replies in the dispatcher chat (prompts and relays) --------------------------
 
@@ -468,35 +490,27 @@ class Casework:
         stored = await self._store(photo) if photo else None
         if not text.strip() and stored is None:
             return say(texts.t(self.lang, "staff.empty_reply"))
-        missed = await self._tell_rider(
-            report,
-            "notice.reply",
-            photo=stored.path if stored else None,
-            text=text.strip()[:NOTE_MAX] or "📷",
-            community=self.config.desk_name(report.community_id),
-        )
-        if missed is not None:  # nothing on the card claims a message the rider never got
-            return say(self._not_relayed(missed))
-        now = self.clock.now()
         async with self.db.transaction() as conn:
-            await reports.add_event(
+            rider = await riders.get(conn, report.rider_id)
+            if rider is None or rider.unreachable_at is not None:
+                # Known to have blocked the bot: say so, and claim nothing on the card.
+                return say(texts.t(self.lang, "staff.not_relayed"))
+            # The reply is in the report's history once it reached the rider (steps.py).
+            await self.notices.tell(
                 conn,
-                report.id,
-                "replied",
-                actor.role.value,
-                actor.id,
-                now,
-                name=actor.name,
-                text=text.strip()[:NOTE_MAX],
+                report,
+                "notice.reply",
+                photo=stored.path if stored else None,
+                event={
+                    "kind": "replied",
+                    "role": actor.role.value,
+                    "actor": actor.id,
+                    "data": {"name": actor.name, "text": text.strip()[:NOTE_MAX]},
+                },
+                text=text.strip()[:NOTE_MAX] or "📷",
+                community=self.config.desk_name(report.community_id),
             )
-        await self.cards.refresh(report.id)
         return say(texts.t(self.lang, "staff.relayed"))
-
-    def _not_relayed(self, missed: DeliveryError) -> str:
-        """Why the rider did not get it: gone for good, or a failure worth retrying."""
-        if missed.unreachable:
-            return texts.t(self.lang, "staff.not_relayed")
-        return texts.t(self.lang, "staff.relay_failed", reason=missed.reason)
 
     async def ticket(self, where: Where, args: list[str]) -> Outcome:
         """/ticket N: the history of a report, for its community's desk or the county's.
@@ -551,19 +565,18 @@ class Casework:
         body = texts.t(
             self.lang, "staff.rider_says", ticket=report.id, text=text.strip()[:NOTE_MAX] or "📷"
         )
-        if not await self.post_to_staff(
-            report, Reply(body, photo=stored.path if stored else None)
-        ):
-            return say(texts.t(ctx.lang, "notice.relay_failed"))
         async with self.db.transaction() as conn:
-            await reports.add_event(
+            await self.post_to_staff(
                 conn,
-                report.id,
-                "rider_replied",
-                "rider",
-                ctx.rider.id,
-                self.clock.now(),
-                text=text.strip()[:NOTE_MAX],
+                report,
+                Reply(body, photo=stored.path if stored else None),
+                event={
+                    "kind": "rider_replied",
+                    "role": "rider",
+                    "actor": ctx.rider.id,
+                    "data": {"text": text.strip()[:NOTE_MAX]},
+                },
+                from_rider=ctx.rider.id,
             )
         return say(texts.t(ctx.lang, "notice.relayed", ticket=report.id))
 
@@ -597,8 +610,8 @@ class Casework:
                     event="reopened",
                     data={"fixed": False},
                     reopen_count=report.reopen_count + 1,
+                    after=self._then_tell_staff("staff.reopened"),
                 )
-                await self._tell_staff(report, "staff.reopened")
         except Refused as exc:
             return Outcome(toast=texts.t(ctx.lang, exc.key, ticket=report.id), alert=True)
         key = "notice.thanks_fixed" if fixed else "notice.thanks_reopened"
@@ -606,8 +619,9 @@ class Casework:
 
     async def auto_close(self, report: Report) -> bool:
         """Nobody answered 已解决？ in time: closed as fixed, and the rider is told."""
+        hours = int(self.config.casework.confirm_window.total_seconds() // 3600)
         try:
-            updated = await self._step(
+            await self._step(
                 report,
                 Actor(Role.SYSTEM),
                 Action.AUTO_CLOSE,
@@ -615,77 +629,59 @@ class Casework:
                 closed_at=report.resolved_at,
                 outcome="fixed",
                 close_reason="auto",
+                after=self._then_tell("notice.auto_closed", hours=hours),
             )
         except Refused:
             return False
-        hours = int(self.config.casework.confirm_window.total_seconds() // 3600)
-        await self._tell_rider(updated, "notice.auto_closed", hours=hours)
         return True
 
     async def rider_is_back(self, rider: Rider) -> Rider:
         """A rider the bot could not reach wrote again: their cards stop warning staff."""
-        if await self.notices.note_reach(rider, None):
-            async with self.db.transaction() as conn:
-                mine = await reports.for_rider(conn, rider.id, limit=OPEN_CARDS)
-            for report in mine:
-                if report.rider_id == rider.id and Status(report.status) not in FINAL:
-                    await self.cards.refresh(report.id)
+        async with self.db.transaction() as conn:
+            if await riders.set_reachable(conn, rider.id, True, self.clock.now()):
+                for report in await reports.for_rider(conn, rider.id, limit=OPEN_CARDS):
+                    if report.rider_id == rider.id and Status(report.status) not in FINAL:
+                        await self.cards.refresh(report.id, conn)
         return dataclasses.replace(rider, unreachable_at=None)
 
     # ---- messages out -----------------------------------------------------------------
 
-    async def _tell_rider(
-        self, report: Report, key: str, *, photo: Any = None, ask_buttons: Any = (), **values: Any
-    ) -> DeliveryError | None:
-        """A notice to the reporter (followers hear of status changes only).
+    def _then_tell_staff(self, key: str) -> After:
+        async def tell(conn: AsyncConnection, report: Report) -> None:
+            reply = Reply(texts.t(self.lang, key, ticket=report.id))
+            await self.post_to_staff(conn, report, reply)
 
-        None when the reporter got it, else why not: what the reporter got is what staff
-        are told.
-        """
-        return await self.notices.tell(report, key, photo=photo, ask_buttons=ask_buttons, **values)
+        return tell
 
-    async def _tell_staff(self, report: Report, key: str, **values: Any) -> None:
-        await self.post_to_staff(
-            report, Reply(texts.t(self.lang, key, ticket=report.id, **values))
+    async def post_to_staff(
+        self,
+        conn: AsyncConnection,
+        report: Report,
+        reply: Reply,
+        *,
+        event: dict[str, Any] | None = None,
+        from_rider: int | None = None,
+    ) -> None:
+        """A message under the report's card (put in the outbox); staff replying to it
+        reach the rider. `event` is recorded once it arrived; `from_rider` hears if not."""
+        links = await reports.card_messages_of(conn, report.id)
+        mine = self.cards.target_for(report.community_id)
+        cards = [c for c in links if c.kind == "card"]
+        here = [c for c in cards if c.chat_id == mine.chat_id] or cards
+        target = ChatTarget(here[-1].chat_id, here[-1].thread_id) if here else mine
+        await self.outbox.message(
+            conn,
+            target,
+            reply,
+            report_id=report.id,
+            link="notice",
+            reply_to="card",
+            event=event,
+            from_rider=from_rider,
         )
 
-    async def post_to_staff(self, report: Report, reply: Reply) -> bool:
-        """A message under the report's card; staff replying to it reach the rider.
 
-        False unless all of it arrived; the parts that did (a photo whose words then failed)
-        are linked all the same, since staff see them and may answer them.
-        """
-        card = await self.cards.card_message(report.id) or await self.cards.any_card(report.id)
-        target = (
-            ChatTarget(card.chat_id, card.thread_id)
-            if card
-            else self.cards.target_for(report.community_id)
-        )
-        delivered = True
-        try:
-            message_ids = await self.notifier.send_parts(
-                target, reply, reply_to=card.message_id if card else None
-            )
-        except DeliveryError as exc:
-            log.warning(
-                "staff notice not delivered", extra={"report": report.id, "reason": exc.reason}
-            )
-            delivered, message_ids = False, exc.sent
-        links = [
-            CardMessage(report.id, target.chat_id, target.topic_id, m, "notice")
-            for m in message_ids
-        ]
-        if links:
-            async with self.db.transaction() as conn:
-                await reports.add_card_messages(conn, report.id, links, self.clock.now())
-        return delivered
-
-    async def _safe_edit(self, link: CardMessage, reply: Reply, *, caption: bool = False) -> None:
-        try:
-            await self.notifier.edit(link.chat_id, link.message_id, reply, caption=caption)
-        except DeliveryError as exc:
-            log.warning("card not edited", extra={"reason": exc.reason})
-
+After = Callable[[AsyncConnection, Report], Awaitable[None]]
 
 _EVENT = {
     Action.ACCEPT: "accepted",

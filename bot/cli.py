@@ -128,7 +128,7 @@ def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
     async def dry() -> str:
         db = await _database(config)
         try:
-            digests = Digests(config=config, db=db, notifier=None, clock=SystemClock())  # type: ignore[arg-type]
+            digests = Digests(config=config, db=db, outbox=None, clock=SystemClock())  # type: ignore[arg-type]
             return await digests.plain_text(period)
         finally:
             await db.close()

@@ -2,8 +2,9 @@
 
 A digest reports the last complete ISO week (Monday to Monday, local time) before the moment
 it goes out. It is sent by the scheduler (a crontab line in the config), and once more on
-start if the bot was down at that moment. Each (week, chat) is recorded, so a week is never
-sent twice. Weeks before the first report ever made are skipped: nothing to say.
+start if the bot was down at that moment. Each (week, chat) is recorded with its messages
+put in the outbox, in one transaction, so a week is never sent twice nor lost. Weeks
+before the first report ever made are skipped: nothing to say.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from bot import texts
 from bot.clock import Clock
 from bot.config import Config, cron_trigger
+from bot.delivery.outbox import Outbox
 from bot.desks import desk_at
 from bot.digest_text import SUPERVISORS, Digest, DigestWriter, week_label
 from bot.figures import Figures
 from bot.messages import Reply
 from bot.metrics import Period, week_of
-from bot.ports import DeliveryError, Notifier
 from storage.database import Database
 from storage.tables import digests_sent
 
@@ -52,10 +53,10 @@ def previous_week(moment: datetime, tz: object) -> Period:
 
 
 class Digests:
-    def __init__(self, *, config: Config, db: Database, notifier: Notifier, clock: Clock) -> None:
+    def __init__(self, *, config: Config, db: Database, outbox: Outbox, clock: Clock) -> None:
         self.config = config
         self.db = db
-        self.notifier = notifier
+        self.outbox = outbox
         self.clock = clock
         self.lang = config.language
         self.tz = config.timezone
@@ -123,31 +124,15 @@ class Digests:
         for digest in await self.build(week):
             if digest.target in done:
                 continue
-            if await self._deliver(digest) and await self._record(label, digest):
+            if await self._put(label, digest):
                 sent.append(digest.target)
         if sent:
             log.info("weekly digest sent", extra={"week": label, "targets": len(sent)})
         return sent
 
-    async def _deliver(self, digest: Digest) -> bool:
-        """The text is the digest; the chart is a bonus that never causes a second send."""
-        try:
-            await self.notifier.send(digest.chat, Reply(digest.text))
-        except DeliveryError as exc:
-            log.warning(
-                "digest not delivered", extra={"target": digest.target, "reason": exc.reason}
-            )
-            return False
-        if digest.chart:
-            try:
-                await self.notifier.send(
-                    digest.chat, Reply(texts.t(self.lang, "chart.caption"), photo=digest.chart)
-                )
-            except DeliveryError as exc:
-                log.warning("digest chart not delivered", extra={"reason": exc.reason})
-        return True
-
-    async def _record(self, label: str, digest: Digest) -> bool:
+    async def _put(self, label: str, digest: Digest) -> bool:
+        """Record the week as sent to the desk and put its digest (and chart) in the outbox,
+        in one transaction: never twice, never recorded without being sent."""
         try:
             async with self.db.transaction() as conn:
                 await conn.execute(
@@ -158,7 +143,11 @@ class Digests:
                         sent_at=self.clock.now(),
                     )
                 )
-        except IntegrityError:  # recorded meanwhile by another replica (which sent it too)
+                await self.outbox.message(conn, digest.chat, Reply(digest.text))
+                if digest.chart:
+                    chart = Reply(texts.t(self.lang, "chart.caption"), photo=digest.chart)
+                    await self.outbox.message(conn, digest.chat, chart)
+        except IntegrityError:  # recorded meanwhile by another replica (which sends it)
             return False
         return True
 

@@ -1,15 +1,15 @@
 """Cards in dispatcher chats: posting a report's card, and keeping every copy up to date.
 
-A report is recorded first (status ``submitted``), then its card is posted (status
-``dispatched``). If the community's chat cannot be reached, the card goes to the
-supervisors' chat with the reason, so no report is left unseen. Later steps edit the
-card in place wherever it stands (the community's chat, and the supervisors' chat when a
-report was escalated there).
+A report is recorded (status ``submitted``) with its card put in the outbox; once the
+card is delivered the report is ``dispatched`` (bot/delivery/steps.py). If the
+community's chat refuses it for good, the card goes to the supervisors' chat with the
+reason, so no report is left unseen. Later steps have the card redrawn in place wherever it
+stands (the community's chat, and the supervisors' chat when a report was escalated there):
+the redraw is put in the outbox too, and redraws not yet made collapse into one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
 import logging
@@ -17,16 +17,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import texts
 from bot.cards import CardView, build_card, card_buttons, card_reply
 from bot.chat_moves import ChatMoves
 from bot.clock import Clock
 from bot.config import Category, ChatTarget, Config
 from bot.deadlines import due_at
+from bot.delivery.outbox import Outbox
 from bot.formatting import when
 from bot.geo import LatLon
-from bot.messages import Reply
-from bot.ports import DeliveryError, Notifier
+from bot.messages import Card, Reply
 from bot.riders import RiderCtx
 from bot.routing import Route
 from storage import reports, riders
@@ -37,14 +36,6 @@ from storage.records import CardMessage, Draft, Report
 log = logging.getLogger(__name__)
 
 
-class Posted(enum.Enum):
-    """Where a report's card went: what the rider is told."""
-
-    ROUTED = "routed"  # the chat the route chose (a community's, or the supervisors')
-    FALLBACK = "fallback"  # the supervisors', because the community's chat refused it
-    NOT_YET = "not_yet"  # nowhere yet: Telegram kept failing; the sweep tries again
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -52,20 +43,18 @@ class Dispatcher:
         config: Config,
         db: Database,
         photos: PhotoStore,
-        notifier: Notifier,
+        outbox: Outbox,
         clock: Clock,
         moves: ChatMoves | None = None,
     ) -> None:
         self.config = config
         self.db = db
         self.photos = photos
-        self.notifier = notifier
+        self.outbox = outbox
         self.clock = clock
         self.moves = moves
         self.lang = config.language  # staff chats read the county's default language
-        # Striped locks: bounded memory, and one report's refreshes never overlap.
-        self._locks = [asyncio.Lock() for _ in range(64)]
-        self._pins: dict[tuple[int, int], datetime] = {}  # card -> when its pin was sent
+        self._pins: dict[tuple[int, int], datetime] = {}  # card -> when its pin was asked for
 
     async def create_report(
         self, conn: AsyncConnection, ctx: RiderCtx, draft: Draft, category: Category, route: Route
@@ -122,141 +111,45 @@ class Dispatcher:
         followers = await reports.follower_ids(conn, report.id)
         return CardView(rider=rider, history=history, confirmations=len(followers))
 
-    async def dispatch(self, report_id: int, *, kind: str = "dispatched", **data: object) -> bool:
-        """Post the card to the report's current chat (or, failing that, the supervisors')."""
-        return await self.post(report_id, kind=kind, **data) is not Posted.NOT_YET
+    async def put_card(
+        self, conn: AsyncConnection, report: Report, *, event: str = "dispatched"
+    ) -> None:
+        """Put the report's card in the outbox for its desk's chat (drawn when delivered)."""
+        await self.outbox.card(conn, report.id, self.target_for(report.community_id), event=event)
 
-    async def post(self, report_id: int, *, kind: str = "dispatched", **data: object) -> Posted:
-        """Post the card; say where it went.
-
-        The channel has already retried transient failures for a while; if they persist the
-        card waits for the sweep (the supervisors' chat would fail the same way). Only a chat
-        that refuses for good (gone, bot removed) sends the card to the supervisors.
-        """
+    async def draw(self, report_id: int) -> tuple[Report, Card] | None:
+        """The card as it should be posted now (None: the report is gone)."""
         async with self.db.transaction() as conn:
             report = await reports.get(conn, report_id)
-            assert report is not None
+            if report is None:
+                return None
             view = await self.view(conn, report)
         # The card shows the state staff will find it in once it is posted.
         if report.status == "submitted":
             report = dataclasses.replace(report, status="dispatched")
         paths = tuple(self.photos.path_for(sha) for sha in report.photos)
-        card = build_card(self.config, report, view, paths, self.lang)
-        target = self.target_for(report.community_id)
-        try:
-            posted = await self.notifier.post_card(target, card)
-        except DeliveryError as exc:
-            log.error(
-                "card not delivered",
-                extra={
-                    "report": report.id,
-                    "chat": target.chat_id,
-                    "reason": exc.reason,
-                    "transient": exc.transient,
-                },
-            )
-            if exc.transient or target == self.supervisors:
-                return Posted.NOT_YET
-            delivered = await self._fallback(report, card, exc.reason)
-            return Posted.FALLBACK if delivered else Posted.NOT_YET
-        await self._record(report, posted, target, kind, **data)
-        return Posted.ROUTED
+        return report, build_card(self.config, report, view, paths, self.lang)
 
-    async def post_copy(self, report_id: int, target: ChatTarget) -> bool:
-        """Post a live copy of the card elsewhere (escalation): edited with the original."""
+    async def redraw(self, report_id: int) -> tuple[Report, Reply, list[CardMessage]] | None:
+        """The card's words and buttons now, and the messages that carry it."""
         async with self.db.transaction() as conn:
             report = await reports.get(conn, report_id)
-            assert report is not None
-            view = await self.view(conn, report)
-        paths = tuple(self.photos.path_for(sha) for sha in report.photos)
-        card = build_card(self.config, report, view, paths, self.lang)
-        try:
-            posted = await self.notifier.post_card(target, card)
-        except DeliveryError as exc:
-            log.warning(
-                "card copy not delivered", extra={"report": report_id, "reason": exc.reason}
-            )
-            return False
-        async with self.db.transaction() as conn:
-            await reports.add_card_messages(conn, report_id, posted, self.clock.now())
-        return True
-
-    async def _fallback(self, report: Report, card: object, reason: str) -> bool:
-        community = self.config.community(report.community_id)
-        target = self.supervisors
-        try:
-            await self.notifier.send(
-                target,
-                Reply(
-                    texts.t(
-                        self.lang,
-                        "card.undeliverable",
-                        community=community.name if community else "?",
-                        reason=reason,
-                    )
-                ),
-            )
-            posted = await self.notifier.post_card(target, card)  # type: ignore[arg-type]
-        except DeliveryError as exc:
-            log.error(
-                "card not delivered to supervisors",
-                extra={"report": report.id, "reason": exc.reason},
-            )
-            return False
-        await self._record(report, posted, target, "dispatched", fallback_reason=reason)
-        return True
-
-    async def _record(
-        self,
-        report: Report,
-        posted: list[CardMessage],
-        target: ChatTarget,
-        kind: str,
-        **data: object,
-    ) -> None:
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            await reports.add_card_messages(conn, report.id, posted, now)
-            # Only a report nobody touched yet moves on: never undo a step taken meanwhile.
-            await reports.transition(
-                conn,
-                report.id,
-                expected_status="submitted",
-                expected_handler=None,
-                status="dispatched",
-            )
-            if kind == "dispatched":
-                await reports.add_event(
-                    conn, report.id, kind, "system", None, now, chat_id=target.chat_id, **data
-                )
-
-    async def refresh(self, report_id: int) -> None:
-        """Edit every live copy of the report's card to show its current state.
-
-        One refresh per report at a time: a slow edit must not land after a newer one.
-        """
-        async with self._locks[report_id % len(self._locks)]:
-            await self._refresh(report_id)
-
-    async def _refresh(self, report_id: int) -> None:
-        async with self.db.transaction() as conn:
-            report = await reports.get(conn, report_id)
-            assert report is not None
+            if report is None:
+                return None
             view = await self.view(conn, report)
             links = await reports.card_messages_of(conn, report_id)
         reply = card_reply(self.config, report, view, self.lang, card_buttons(report, self.lang))
-        for link in links:
-            if link.kind != "card":
-                continue
-            try:
-                await self.notifier.edit(
-                    link.chat_id, link.message_id, reply, caption=captioned(report, link, links)
-                )
-            except DeliveryError as exc:
-                log.warning(
-                    "card not updated",
-                    extra={"report": report_id, "chat": link.chat_id, "reason": exc.reason},
-                )
+        return report, reply, links
+
+    async def refresh(self, report_id: int, conn: AsyncConnection | None = None) -> None:
+        """Have every live copy of the report's card redrawn (edits waiting collapse)."""
+        if conn is None:
+            async with self.db.transaction() as own:
+                await self.refresh(report_id, own)
+            return
+        links = await reports.card_messages_of(conn, report_id)
+        chats = [ChatTarget(c.chat_id, c.thread_id) for c in links if c.kind == "card"]
+        await self.outbox.card_edit(conn, report_id, chats)
 
     async def card_message(self, report_id: int, chat_id: int | None = None) -> CardMessage | None:
         """The live card of a report (in `chat_id`, or in its current community's chat)."""
@@ -291,22 +184,17 @@ class Dispatcher:
         key = (card.chat_id, card.message_id)
         if key in self._pins:
             return Pin.RECENT
+        self._pins[key] = now
         async with self.db.transaction() as conn:
             report = await reports.get(conn, card.report_id)
-        assert report is not None
-        self._pins[key] = now
-        try:
-            pin = await self.notifier.send_location(
+            assert report is not None
+            await self.outbox.pin(
+                conn,
+                report.id,
                 ChatTarget(card.chat_id, card.thread_id),
                 LatLon(report.lat, report.lon),
-                reply_to=card.message_id,
+                under=card.message_id,
             )
-        except DeliveryError:
-            del self._pins[key]
-            raise
-        link = CardMessage(report.id, card.chat_id, card.thread_id, pin, "location")
-        async with self.db.transaction() as conn:
-            await reports.add_card_messages(conn, report.id, [link], now)
         return Pin.SENT
 
     def format_when(self, dt: datetime, lang: str) -> str:

@@ -25,6 +25,7 @@ from bot.duplicates import similar_open_report
 from bot.geo import LatLon, valid_latlon
 from bot.messages import AskFor, Button, Outcome, Reply, say
 from bot.numbers import MAX_ID, parse_positive_int
+from bot.rider_notices import address
 from bot.riders import RiderCtx
 from bot.routing import Route, Router
 from bot.tickets import Tickets
@@ -287,14 +288,12 @@ class Intake:
                 assert fresh is not None
                 return await self._closed_draft(ctx, fresh)
             report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
-        # The ticket goes out first: it must not wait for the card (nor die with it).
-        told = await self.tickets.announce(report, ctx.lang)
-        posted = await self.tickets.deliver(report.id, ctx.lang)
-        # Had the ticket not arrived, the answer carries it (one more try).
-        final = self.tickets.final_text(report, posted, ctx.lang)
+            # The ticket (rider's chat) and the card (the desk's chat) leave side by side:
+            # neither waits for the other, and both exist exactly when the report does.
+            await self.tickets.put(conn, report, ctx.rider, ctx.lang)
+            await self.dispatcher.put_card(conn, report)
         return Outcome(
             edit=Reply(self.summary_text(ctx, draft, submitted=report.id)),
-            replies=() if told else (Reply(final, remove_keyboard=True),),
             toast=texts.t(ctx.lang, "submit.toast", ticket=report.id),
             created=report.id,
         )
@@ -385,7 +384,7 @@ class Intake:
             await report_rows.add_event(
                 conn, report.id, "joined", "rider", ctx.rider.id, now, photos=len(draft.photos)
             )
-        await self.dispatcher.refresh(report.id)
+            await self.dispatcher.refresh(report.id, conn)
         return Outcome(edit=Reply(texts.t(ctx.lang, "duplicate.joined", ticket=report.id)))
 
     def _category_buttons(self, ctx: RiderCtx, draft_id: int) -> tuple[tuple[Button, ...], ...]:
@@ -452,10 +451,10 @@ class Intake:
 
     # ---- expiry -------------------------------------------------------------------
 
-    async def expire_stale(self) -> list[tuple[int, Reply]]:
-        """Close drafts left alone longer than the configured time; notices to send."""
+    async def expire_stale(self) -> int:
+        """Close drafts left alone longer than the configured time, and tell their riders."""
         now = self.clock.now()
-        notices = []
+        expired = 0
         async with self.db.transaction() as conn:
             for draft in await drafts.stale(conn, now - self.config.draft_ttl):
                 if await drafts.close(conn, draft.id, "expired", now):
@@ -464,16 +463,16 @@ class Intake:
                         continue
                     lang = texts.pick_language(rider.language, None, self.config.language)
                     minutes = int(self.config.draft_ttl.total_seconds() // 60)
-                    notices.append(
-                        (
-                            rider.tg_user_id,
-                            Reply(
-                                texts.t(lang, "draft.expired_notice", minutes=minutes),
-                                remove_keyboard=True,
-                            ),
-                        )
+                    await self.dispatcher.outbox.message(
+                        conn,
+                        address(rider),
+                        Reply(
+                            texts.t(lang, "draft.expired_notice", minutes=minutes),
+                            remove_keyboard=True,
+                        ),
                     )
-        return notices
+                    expired += 1
+        return expired
 
 
 def _complete(draft: Draft) -> bool:

@@ -23,7 +23,7 @@ from bot.figures import Figures
 from bot.ledger_files import Sheet, write_csv, write_xlsx
 from bot.messages import Outcome, Reply, say
 from bot.metrics import Period
-from bot.ports import Notifier
+from bot.ports import Courier
 from storage import ledger as ledger_rows
 from storage.database import Database
 
@@ -74,12 +74,12 @@ class Ledger:
         *,
         config: Config,
         db: Database,
-        notifier: Notifier | None = None,
+        courier: Courier | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.db = db
-        self.notifier = notifier
+        self.courier = courier
         self.clock = clock
         self.lang = config.language
         self.figures = Figures(db)
@@ -90,7 +90,7 @@ class Ledger:
         desk = desk_at(self.config, chat.chat_id, chat.topic_id)
         if desk is None or not desk.is_county:
             return say(texts.t(lang, "export.supervisors_only"))
-        assert self.notifier is not None and self.clock is not None
+        assert self.courier is not None and self.clock is not None
         tz = self.config.timezone
         try:
             period = parse_range(args, self.clock.now().astimezone(tz).date(), tz)
@@ -103,12 +103,12 @@ class Ledger:
             count = await ledger_rows.count_made(conn, period.start, period.end)
         if count == 0:
             return say(texts.t(lang, "export.empty", start=start, end=end))
-        await self.notifier.send(
+        await self.courier.send(
             chat, Reply(texts.t(lang, "export.working", count=count, start=start, end=end))
         )
         try:
             data, count = await self.export(period)
-            await self.notifier.send_document(
+            await self.courier.send_document(
                 chat,
                 f"suishou-ledger-{start}-{end}.xlsx",
                 data,

@@ -1,7 +1,10 @@
 """What the application needs from the outside world, stated as protocols.
 
-The Notifier is the one door through which every outgoing message leaves; the Telegram
-implementation lives in handlers/outbox.py.
+A Courier is a channel's way of delivering one message now (handlers/courier.py for
+Telegram). The application never calls it directly: it puts messages in the outbox
+(bot/delivery/), whose worker hands them to the courier of the recipient's channel. The
+only direct uses are answers to the person acting (handled by the channel) and the ledger
+file, which is the answer to the person who asked for it.
 """
 
 from __future__ import annotations
@@ -23,12 +26,18 @@ class DeliveryError(Exception):
     """
 
     def __init__(
-        self, reason: str, *, sent: list[int] | None = None, transient: bool = False
+        self,
+        reason: str,
+        *,
+        sent: list[int] | None = None,
+        transient: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.sent = sent or []  # parts that did arrive before the failure
         self.transient = transient
+        self.retry_after = retry_after  # the platform said when to try again (flood control)
 
     @property
     def unreachable(self) -> bool:
@@ -37,7 +46,7 @@ class DeliveryError(Exception):
         return reason.startswith("forbidden") or "chat not found" in reason
 
 
-class Notifier(Protocol):
+class Courier(Protocol):
     async def send(self, chat: ChatTarget, reply: Reply, reply_to: int | None = None) -> int:
         """Send a message (as a reply to `reply_to`); returns its id. Raises DeliveryError."""
         ...

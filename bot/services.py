@@ -14,6 +14,9 @@ from bot.casework import Casework
 from bot.chat_moves import ChatMoves
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.delivery.outbox import TELEGRAM, Outbox
+from bot.delivery.steps import DeliverySteps
+from bot.delivery.worker import Backoff, DeliveryWorker
 from bot.digest import Digests
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
@@ -21,7 +24,7 @@ from bot.ledger import Ledger
 from bot.limits import RiderLimits
 from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
-from bot.ports import MemberLookup, Notifier
+from bot.ports import Courier, MemberLookup
 from bot.registration import Registration
 from bot.riders import RiderCtx, identify
 from bot.routing import Area, Router
@@ -46,7 +49,9 @@ class Services:
     photos: PhotoStore
     router: Router
     clock: Clock
-    notifier: Notifier
+    courier: Courier
+    outbox: Outbox
+    delivery: DeliveryWorker
     dispatcher: Dispatcher
     access: Access
     intake: Intake
@@ -65,31 +70,54 @@ class Services:
     def create(
         cls,
         config: Config,
-        notifier: Notifier,
+        courier: Courier,
         clock: Clock | None = None,
         *,
         members: MemberLookup,
+        backoff: Backoff | None = None,
     ) -> Services:
-        """Wire the use cases; nothing touches the disk or network until `start`."""
+        """Wire the use cases; nothing touches the disk or network until `start`.
+
+        `courier` delivers Telegram's messages; every message is put in the outbox first,
+        and the delivery worker hands it to the courier of its channel.
+        """
         clock = clock or SystemClock()
         db = Database(create_engine(config.database_url))
+        outbox = Outbox(clock=clock)
         photos = PhotoStore(config.photo_dir, max_bytes=config.max_photo_bytes)
         router = build_router(config)
         moves = ChatMoves(db=db, clock=clock)
         dispatcher = Dispatcher(
-            config=config, db=db, photos=photos, notifier=notifier, clock=clock, moves=moves
+            config=config, db=db, photos=photos, outbox=outbox, clock=clock, moves=moves
         )
         access = Access(db=db, clock=clock, members=members)
         casework = Casework(
             config=config,
             db=db,
             photos=photos,
-            notifier=notifier,
+            outbox=outbox,
             clock=clock,
             dispatcher=dispatcher,
             access=access,
         )
-        tickets = Tickets(config=config, dispatcher=dispatcher, notices=casework.notices)
+        tickets = Tickets(config=config, outbox=outbox)
+        steps = DeliverySteps(
+            config=config,
+            db=db,
+            clock=clock,
+            outbox=outbox,
+            cards=dispatcher,
+            tickets=tickets,
+        )
+        delivery = DeliveryWorker(
+            db=db,
+            couriers={TELEGRAM: courier},
+            steps=steps.for_worker(),
+            backoff=backoff,
+            # SQLite takes one writer: one worker, which owns every claim it finds.
+            sole=db.engine.dialect.name == "sqlite",
+        )
+        outbox.on_put(delivery.wake)
         intake = Intake(
             config=config,
             db=db,
@@ -105,18 +133,20 @@ class Services:
             photos=photos,
             router=router,
             clock=clock,
-            notifier=notifier,
+            courier=courier,
+            outbox=outbox,
+            delivery=delivery,
             dispatcher=dispatcher,
             access=access,
             intake=intake,
             registration=Registration(db=db, clock=clock),
             casework=casework,
-            sweep=Sweep(casework, tickets),
+            sweep=Sweep(casework),
             tickets=tickets,
             my_reports=MyReports(config=config, db=db),
             stats=Stats(config=config, db=db),
-            digests=Digests(config=config, db=db, notifier=notifier, clock=clock),
-            ledger=Ledger(config=config, db=db, notifier=notifier, clock=clock),
+            digests=Digests(config=config, db=db, outbox=outbox, clock=clock),
+            ledger=Ledger(config=config, db=db, courier=courier, clock=clock),
             limits=RiderLimits(
                 config.limits.messages_per_minute, config.limits.reports_per_hour, clock
             ),
@@ -128,6 +158,7 @@ class Services:
         await self.chat_moves.load()
 
     async def stop(self) -> None:
+        await self.delivery.stop()
         await self.db.close()
 
     async def rider(self, tg_user_id: int, name: str, language_code: str | None) -> RiderCtx:

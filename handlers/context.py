@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from handlers.outbox import TelegramOutbox
+    from handlers.courier import TelegramCourier
 
 
 class SuishouContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -17,8 +17,8 @@ class SuishouContext(CallbackContext[ExtBot, dict, dict, dict]):
         return cast("Services", self.bot_data["services"])
 
     @property
-    def outbox(self) -> TelegramOutbox:
-        return cast("TelegramOutbox", self.bot_data["outbox"])
+    def courier(self) -> TelegramCourier:
+        return cast("TelegramCourier", self.bot_data["courier"])
 
 
 SuishouApp = Application[ExtBot, SuishouContext, dict, dict, dict, object]

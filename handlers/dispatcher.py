@@ -35,7 +35,7 @@ async def button(update: Update, context: SuishouContext) -> None:
         outcome = await services.casework.press(
             _where(query.message), _staff(query.from_user), cb, query.message.message_id
         )
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def reply(update: Update, context: SuishouContext) -> None:
@@ -62,13 +62,13 @@ async def reply(update: Update, context: SuishouContext) -> None:
         photo,
     )
     if outcome is not None:
-        await context.outbox.deliver(update, outcome)
+        await context.courier.deliver(update, outcome)
 
 
 async def ticket(update: Update, context: SuishouContext) -> None:
     message: Message = update.effective_message  # type: ignore[assignment]
     outcome = await context.services.casework.ticket(_where(message), context.args or [])
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def stats(update: Update, context: SuishouContext) -> None:
@@ -78,7 +78,7 @@ async def stats(update: Update, context: SuishouContext) -> None:
     outcome = await services.stats.for_chat(
         where.chat_id, where.topic_id, services.clock.now(), context.args or []
     )
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def digest(update: Update, context: SuishouContext) -> None:
@@ -86,7 +86,7 @@ async def digest(update: Update, context: SuishouContext) -> None:
     message: Message = update.effective_message  # type: ignore[assignment]
     where = _where(message)
     outcome = await context.services.digest_for(where.chat_id, where.topic_id)
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def export(update: Update, context: SuishouContext) -> None:
@@ -96,4 +96,4 @@ async def export(update: Update, context: SuishouContext) -> None:
     outcome = await context.services.ledger.for_chat(
         ChatTarget(where.chat_id, where.topic_id), context.args or []
     )
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)

@@ -32,6 +32,6 @@ async def on_error(update: object, context: SuishouContext) -> None:
     text = t(lang, "error.generic")
     outcome = Outcome(toast=text, alert=True) if update.callback_query else say(text)
     try:
-        await context.outbox.deliver(update, outcome)
+        await context.courier.deliver(update, outcome)
     except TelegramError:
         log.warning("could not tell the rider about the error")

@@ -16,7 +16,7 @@ async def private_only(update: Update, context: SuishouContext) -> None:
         else context.services.config.language
     )
     outcome = context.services.private_only(lang, context.bot.username)
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def chat_id(update: Update, context: SuishouContext) -> None:
@@ -27,7 +27,7 @@ async def chat_id(update: Update, context: SuishouContext) -> None:
         return
     topic = message.message_thread_id if message.is_topic_message else None
     outcome = context.services.chat_ids(chat.id, topic, chat.title or "")
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def members_changed(update: Update, context: SuishouContext) -> None:

@@ -19,7 +19,7 @@ from bot.messages import Outcome, say
 from bot.riders import RiderCtx
 from bot.services import Services
 from handlers.context import SuishouContext
-from handlers.outbox import TelegramOutbox
+from handlers.courier import TelegramCourier
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 class FloodGate:
     """Counts each rider's messages and presses in the private chat as they arrive."""
 
-    def __init__(self, services: Services, outbox: TelegramOutbox) -> None:
+    def __init__(self, services: Services, courier: TelegramCourier) -> None:
         self.services = services
-        self.outbox = outbox
+        self.courier = courier
 
     def admit(self, update: object) -> Verdict:
         if not isinstance(update, Update):
@@ -50,7 +50,7 @@ class FloodGate:
         try:
             ctx = await services.rider(user.id, user.full_name, user.language_code)
             text = services.limits.too_many_messages(user.id, ctx.lang, services.config.timezone)
-            await self.outbox.deliver(update, say(text))
+            await self.courier.deliver(update, say(text))
         except Exception:  # outside PTB's error handling: never let it end the task silently
             log.exception("could not tell the rider to slow down")
 

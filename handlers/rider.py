@@ -28,30 +28,30 @@ async def start(update: Update, context: SuishouContext) -> None:
     ctx = await _rider(update, context)
     user: User = update.effective_user  # type: ignore[assignment]
     outcome = await context.services.registration.start(ctx, user.first_name)
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
     if context.args and context.args[0] == "report" and ctx.rider.registered:
-        await context.outbox.deliver(update, await context.services.intake.start_report(ctx))
+        await context.courier.deliver(update, await context.services.intake.start_report(ctx))
 
 
 async def help_(update: Update, context: SuishouContext) -> None:
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, context.services.help(ctx.lang))
+    await context.courier.deliver(update, context.services.help(ctx.lang))
 
 
 async def report(update: Update, context: SuishouContext) -> None:
     """/report: start a draft, or show what the open one still needs."""
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, await context.services.intake.start_report(ctx))
+    await context.courier.deliver(update, await context.services.intake.start_report(ctx))
 
 
 async def cancel(update: Update, context: SuishouContext) -> None:
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, await context.services.intake.cancel(ctx))
+    await context.courier.deliver(update, await context.services.intake.cancel(ctx))
 
 
 async def lang(update: Update, context: SuishouContext) -> None:
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, context.services.registration.choose_language(ctx))
+    await context.courier.deliver(update, context.services.registration.choose_language(ctx))
 
 
 def fetcher(file_id: str, context: SuishouContext) -> Callable[[], Awaitable[bytes]]:
@@ -77,7 +77,7 @@ async def _relayed(
     )
     if outcome is None:
         return False
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
     return True
 
 
@@ -85,13 +85,13 @@ async def me(update: Update, context: SuishouContext) -> None:
     """/me: this month's reports, points and rank."""
     ctx = await _rider(update, context)
     services = context.services
-    await context.outbox.deliver(update, await services.my_reports.me(ctx, services.clock.now()))
+    await context.courier.deliver(update, await services.my_reports.me(ctx, services.clock.now()))
 
 
 async def my(update: Update, context: SuishouContext) -> None:
     """/my: recent reports and their status."""
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, await context.services.my_reports.list(ctx))
+    await context.courier.deliver(update, await context.services.my_reports.list(ctx))
 
 
 async def photo(update: Update, context: SuishouContext) -> None:
@@ -126,7 +126,7 @@ async def photo(update: Update, context: SuishouContext) -> None:
         forwarded=message.forward_origin is not None,
     )
     outcome = await context.services.intake.add_photo(ctx, item)
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
     if message.media_group_id and not outcome.replies and context.job_queue is not None:
         _schedule_album_answer(update, context)
 
@@ -150,19 +150,19 @@ def _schedule_album_answer(update: Update, context: SuishouContext) -> None:
 async def album_done(context: SuishouContext) -> None:
     update: Update = context.job.data  # type: ignore[union-attr,assignment]
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, await context.services.intake.album_done(ctx))
+    await context.courier.deliver(update, await context.services.intake.album_done(ctx))
 
 
 async def location(update: Update, context: SuishouContext) -> None:
     message: Message = update.effective_message  # type: ignore[assignment]
     ctx = await _rider(update, context)
     if message.forward_origin is not None:
-        await context.outbox.deliver(update, say(t(ctx.lang, "location.invalid")))
+        await context.courier.deliver(update, say(t(ctx.lang, "location.invalid")))
         return
     loc = message.location
     assert loc is not None
     outcome = await context.services.intake.set_location(ctx, LatLon(loc.latitude, loc.longitude))
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def contact(update: Update, context: SuishouContext) -> None:
@@ -172,7 +172,7 @@ async def contact(update: Update, context: SuishouContext) -> None:
     assert shared is not None
     own = shared.user_id == ctx.rider.tg_user_id and message.forward_origin is None
     outcome = await context.services.registration.set_phone(ctx, shared.phone_number, own=own)
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 async def text(update: Update, context: SuishouContext) -> None:
@@ -180,13 +180,13 @@ async def text(update: Update, context: SuishouContext) -> None:
     ctx = await _rider(update, context)
     if await _relayed(update, context, ctx):
         return
-    await context.outbox.deliver(update, await context.services.text(ctx, message.text or ""))
+    await context.courier.deliver(update, await context.services.text(ctx, message.text or ""))
 
 
 async def unsupported(update: Update, context: SuishouContext) -> None:
     """Stickers, voice, video...: say what we can take instead of staying silent."""
     ctx = await _rider(update, context)
-    await context.outbox.deliver(update, say(t(ctx.lang, "input.unsupported")))
+    await context.courier.deliver(update, say(t(ctx.lang, "input.unsupported")))
 
 
 async def button(update: Update, context: SuishouContext) -> None:
@@ -209,7 +209,7 @@ async def button(update: Update, context: SuishouContext) -> None:
         outcome = await services.registration.press(ctx, cb, query.from_user.first_name)
     else:
         outcome = _stale(ctx.lang)
-    await context.outbox.deliver(update, outcome)
+    await context.courier.deliver(update, outcome)
 
 
 def _stale(lang: str) -> Outcome:

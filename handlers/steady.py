@@ -48,7 +48,8 @@ def is_transient(exc: TelegramError) -> bool:
 def delivery_error(exc: TelegramError, sent: list[int] | None = None) -> DeliveryError:
     """The application's view of a Telegram failure: its reason, whether it may pass, and
     which parts of a message in several parts did arrive before it."""
-    return DeliveryError(exc.message, sent=sent, transient=is_transient(exc))
+    wait = _retry_after_seconds(exc) if isinstance(exc, RetryAfter) else None
+    return DeliveryError(exc.message, sent=sent, transient=is_transient(exc), retry_after=wait)
 
 
 @dataclass(frozen=True)

@@ -279,3 +279,30 @@ async def photo_list(conn: AsyncConnection, link: Table, key: str, key_id: int) 
         select(link.c.photo_sha256).where(link.c[key] == key_id).order_by(link.c.position)
     )
     return tuple(rows.scalars().all())
+
+
+# Every outgoing message, written in the transaction of the change that causes it and
+# delivered by the worker (bot/delivery/worker.py): per chat in order, at least once.
+# `payload` is the intent as JSON (bot/delivery/intents.py); rows stay a week for the record.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),  # telegram | web | ...
+    Column("chat_id", BigInteger, nullable=False),  # the order key, with the channel
+    Column("thread_id", BigInteger),
+    Column("kind", String(16), nullable=False),  # message | card | card_edit | edit | pin | prompt
+    Column("report_id", Integer),
+    Column("payload", Text, nullable=False),
+    Column("collapse_key", String(64)),  # a pending row with the same key makes a new one moot
+    Column("state", String(8), nullable=False),  # pending | sent | failed | dropped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("claimed_by", String(80)),
+    Column("claimed_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+    Column("result", Text),  # the message ids (JSON), or why it failed
+    Index("ix_outbox_chat", "channel", "chat_id", "state", "id"),
+    Index("ix_outbox_state_due", "state", "not_before"),
+)

@@ -21,6 +21,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, on_shutdown, on_startup
 from bot.config import Config, parse_config
+from bot.delivery.worker import Backoff
 from bot.geo import LatLon, gcj02_to_wgs84
 from bot.services import Services
 from handlers.steady import RetryPolicy
@@ -42,6 +43,10 @@ IN_XIGUAN = wgs(36.1109, 113.2001)
 NEAR_NANJIE = wgs(36.0969, 113.2061)  # ~220 m from 南街's centre, no boundary there
 NORTH_OF_TOWN = wgs(36.1300, 113.2061)  # 2 km out: only the fire station's radius
 FAR_AWAY = wgs(36.4000, 113.5000)
+
+
+# The outbox's waits between tries of a failing message: short, so tests see the outcome.
+FAST_BACKOFF = Backoff(first=0.01, cap=0.05)
 
 
 class FakeClock:
@@ -71,6 +76,7 @@ class Stage:
     clock: FakeClock
     chats: dict[str, int]
     topics: dict[str, int] = field(default_factory=dict)
+    deliver_after_send: bool = True  # False: what updates put in the outbox stays there
 
     @property
     def services(self) -> Services:
@@ -82,8 +88,21 @@ class Stage:
         return self.app.bot_data["test_waits"]
 
     async def send(self, update: dict[str, Any]) -> None:
-        """Deliver one update the way the polling loop would."""
+        """Deliver one update the way the polling loop would, then let the outbox deliver
+        what it caused (a test reads what people see once it has arrived)."""
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        if self.deliver_after_send:
+            await self.delivered()
+
+    async def sweep(self) -> dict[str, int]:
+        """One deadline sweep, and what it sent delivered."""
+        done = await self.services.sweep.run()
+        await self.delivered()
+        return done
+
+    async def delivered(self, timeout: float = 5.0) -> bool:
+        """Wait until the outbox has nothing left to deliver soon."""
+        return await self.services.delivery.drain(timeout)
 
     async def settle(self, timeout: float = 3.0) -> None:
         """Wait until pending album answers (job queue) have run."""
@@ -183,6 +202,7 @@ async def start_app(config: Config, tg: FakeTelegram, clock: FakeClock) -> Appli
         clock=clock,
         rate_limit=False,
         retry=RetryPolicy(sleep=waits),
+        backoff=FAST_BACKOFF,
     )
     app.bot_data["test_waits"] = waits
     await app.initialize()
@@ -192,6 +212,7 @@ async def start_app(config: Config, tg: FakeTelegram, clock: FakeClock) -> Appli
 
 
 async def stop_app(app: Application) -> None:
+    await app.bot_data["services"].delivery.stop()
     await app.stop()
     await app.shutdown()
     await on_shutdown(app)

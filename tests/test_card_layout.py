@@ -105,15 +105,15 @@ async def test_an_edit_of_the_wrong_kind_is_made_the_right_way(stage: Stage) -> 
     """A text edit of a photo is refused by Telegram; the outbox then edits the caption."""
     await reported(stage)
     card = card_of(stage, "dongguan")
-    notifier = stage.services.notifier
-    await notifier.edit(card["chat"]["id"], card["message_id"], Reply("改过的说明"), caption=False)
+    courier = stage.services.courier
+    await courier.edit(card["chat"]["id"], card["message_id"], Reply("改过的说明"), caption=False)
     refused = stage.tg.calls_to("editMessageText")[-1]
     assert refused.response["description"] == (
         "Bad Request: there is no text in the message to edit"
     )
     assert words(stage.tg.message(card["chat"]["id"], card["message_id"])) == "改过的说明"
     # The same edit again is "not modified": no error reaches the application.
-    await notifier.edit(card["chat"]["id"], card["message_id"], Reply("改过的说明"), caption=True)
+    await courier.edit(card["chat"]["id"], card["message_id"], Reply("改过的说明"), caption=True)
     assert "not modified" in stage.tg.calls_to("editMessageCaption")[-1].response["description"]
 
 

@@ -182,7 +182,7 @@ async def test_who_may_resolve(stage: Stage) -> None:
     # A supervisor may act on any report from its card in the supervisors' chat (here the
     # copy escalation posts once it is overdue).
     stage.clock.advance(hours=25)
-    assert (await stage.services.sweep.run())["escalated"] == 1
+    assert (await stage.sweep())["escalated"] == 1
     boss = staff_of(stage, "supervisors", "县中心王主任")
     await stage.send(boss.press(card_of(stage, "supervisors"), "✅ 办结"))
     assert not stage.tg.callback_answers[-1].get("show_alert")
@@ -221,9 +221,12 @@ async def test_replies_are_relayed_both_ways_without_accounts(stage: Stage) -> N
     relayed = rider.last_bot_message()
     assert "「东关社区」就工单 #1 回复你" in relayed["text"] and "几号楼" in relayed["text"]
     assert "张三" not in relayed["text"]
-    assert stage.tg.bot_messages(stage.chats["dongguan"])[-1]["text"] == "已转告骑手。"
+    assert (
+        stage.tg.bot_messages(stage.chats["dongguan"])[-1]["text"]
+        == "正在转告骑手；没有送达会在这里告诉你。"
+    )
     await stage.send(rider.reply(relayed, text="3 号楼 2 单元"))
-    assert "已转告社区" in rider.last_bot_message()["text"]
+    assert "正在转告社区" in rider.last_bot_message()["text"]
     under_card = stage.tg.bot_messages(stage.chats["dongguan"])[-1]
     assert under_card["text"] == "💬 骑手回复（工单 #1）：3 号楼 2 单元"
     assert under_card["reply_to_message"]["message_id"] == card_of(stage, "dongguan")["message_id"]

@@ -28,7 +28,7 @@ def refused(stage: Stage) -> list[str]:
 
 
 def staff_answer(stage: Stage, community: str = "dongguan") -> str:
-    return stage.tg.bot_messages(stage.chats[community])[-1]["text"]
+    return words(stage.tg.bot_messages(stage.chats[community])[-1])
 
 
 def within_limits(message: dict[str, Any]) -> bool:
@@ -43,7 +43,7 @@ async def test_resolution_with_photo_and_emoji_note_reaches_the_rider(stage: Sta
     await accept(stage, zhang)
     before = len(stage.tg.bot_messages(rider.id))
     await resolve(stage, zhang, EMOJI_NOTE, photo=jpeg(seed=3))
-    assert staff_answer(stage) == "✅ 工单 #1 已办结，已通知骑手确认。"
+    assert staff_answer(stage) == "✅ 工单 #1 已办结，正在请骑手确认；没有送达会在这里告诉你。"
     photo, question = stage.tg.bot_messages(rider.id)[before:]
     assert "photo" in photo and "caption" not in photo  # the photo, then the words
     assert EMOJI_NOTE in question["text"] and "问题解决了吗？" in question["text"]
@@ -72,14 +72,14 @@ async def test_photo_replies_with_emoji_text_are_relayed_both_ways(stage: Stage)
     said = "🚒" * 700
     before = len(stage.tg.bot_messages(rider.id))
     await stage.send(zhang.reply(card_of(stage, "dongguan"), photo=jpeg(seed=5), caption=said))
-    assert staff_answer(stage) == "已转告骑手。"  # no false "the rider stopped the bot"
+    assert staff_answer(stage) == "正在转告骑手；没有送达会在这里告诉你。"
     photo, relayed = stage.tg.bot_messages(rider.id)[before:]
     assert "photo" in photo and said in relayed["text"] and "「东关社区」" in relayed["text"]
     assert "回复骑手" in words(card_of(stage, "dongguan"))
     # The rider answers the photo part, with a photo and as many emoji.
     under = len(stage.tg.bot_messages(stage.chats["dongguan"]))
     await stage.send(rider.reply(photo, photo=jpeg(seed=6), caption="🛵" * 800))
-    assert "已转告社区" in rider.last_bot_message()["text"]
+    assert "正在转告社区" in rider.last_bot_message()["text"]
     shown = stage.tg.bot_messages(stage.chats["dongguan"])[under:]
     assert "photo" in shown[0] and "🛵" * 800 in shown[1]["text"]
     card_id = card_of(stage, "dongguan")["message_id"]
@@ -96,21 +96,32 @@ async def test_staff_are_told_when_the_rider_was_not_asked(stage: Stage) -> None
     await accept(stage, zhang)
     stage.tg.block_bot(rider.id)
     await resolve(stage, zhang, "已清理", photo=jpeg(seed=8))
-    answer = staff_answer(stage)
-    assert "已办结" in answer and "没有送达" in answer and "已通知骑手" not in answer
+    # The notice is refused (the rider blocked the bot): staff hear it under the card, and
+    # the card says the rider cannot be reached.
+    said = [m["text"] for m in stage.chat_messages("dongguan") if "text" in m]
+    assert "⚠️ 工单 #1 的通知没有送达骑手：骑手已停用机器人，收不到消息。" in said
+    assert "骑手已无法联系" in words(card_of(stage, "dongguan"))
+    # Knowing it now, the next step says so at once.
+    await stage.send(zhang.reply(card_of(stage, "dongguan"), text="请问在几号楼？"))
+    assert staff_answer(stage) == "没有转告成功：骑手已停用机器人，收不到消息。"
 
 
 async def test_a_relay_that_failed_says_why_and_claims_nothing(stage: Stage) -> None:
     rider = await reported(stage)
     zhang = staff_of(stage, "dongguan", "张三")
-    stage.tg.fail_next("sendMessage", 400, "Bad Request: TOPIC_CLOSED")
+    stage.tg.fail_next("sendMessage", 400, "Bad Request: TOPIC_CLOSED", chat_id=rider.id)
     await stage.send(zhang.reply(card_of(stage, "dongguan"), text="请问在几号楼？"))
-    answer = staff_answer(stage)
-    assert "没有转告成功" in answer and "topic_closed" in answer.lower() and "停用" not in answer
+    said = [words(m) for m in stage.chat_messages("dongguan")[-2:]]
+    assert "正在转告骑手；没有送达会在这里告诉你。" in said  # the answer, then the truth:
+    (warning,) = [w for w in said if "没有送达骑手" in w]
+    assert "topic_closed" in warning.lower() and "停用" not in warning
     assert "replied" not in await event_kinds(stage)
     assert "回复骑手" not in words(card_of(stage, "dongguan"))
     stage.tg.block_bot(rider.id)
     await stage.send(zhang.reply(card_of(stage, "dongguan"), text="请问在几号楼？"))
+    said = [words(m) for m in stage.chat_messages("dongguan")[-2:]]
+    assert "⚠️ 工单 #1 的通知没有送达骑手：骑手已停用机器人，收不到消息。" in said
+    await stage.send(zhang.reply(card_of(stage, "dongguan"), text="还在吗？"))
     assert staff_answer(stage) == "没有转告成功：骑手已停用机器人，收不到消息。"
     assert "replied" not in await event_kinds(stage)
 
@@ -146,10 +157,13 @@ async def test_staff_answering_the_part_of_a_relay_that_arrived_still_reach_the_
     question = rider.last_bot_message()
     under = len(stage.tg.bot_messages(stage.chats["dongguan"]))
     stage.tg.fail_next(
-        "sendMessage", 400, "Bad Request: not enough rights to send text messages to the chat"
+        "sendMessage",
+        400,
+        "Bad Request: not enough rights to send text messages to the chat",
+        chat_id=stage.chats["dongguan"],
     )
     await stage.send(rider.reply(question, photo=jpeg(seed=9), caption="🛵" * 800))
-    assert "无法转告" in rider.last_bot_message()["text"]  # not "已转告社区"
+    assert "没能转告社区" in rider.last_bot_message()["text"]  # and why, to try again
     (photo,) = stage.tg.bot_messages(stage.chats["dongguan"])[under:]
     assert "photo" in photo
     await stage.send(zhang.reply(photo, text="照片收到，文字没看到，请再说一次"))

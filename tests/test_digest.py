@@ -71,6 +71,7 @@ async def test_weekly_digest_content_and_never_twice(stage: Stage) -> None:
     await seed(stage)
     stage.clock.current = local(2026, 11, 23, 9, 0)  # the scheduled moment
     sent = await stage.services.digests.send_due()
+    await stage.delivered()
     assert sent == ["dongguan", "xiguan", "nanjie", "fire_station", "_sup"]
 
     dongguan = stage.chat_messages("dongguan")[-1]["text"].split("\n")

@@ -52,8 +52,9 @@ async def queue(stage: Stage, updates: Iterable[dict[str, Any]]) -> None:
 
 
 async def drained(stage: Stage, timeout: float = 10.0) -> None:
-    """Wait until every queued update has been handled."""
+    """Wait until every queued update has been handled, and what it sent delivered."""
     await asyncio.wait_for(stage.app.update_queue.join(), timeout)
+    await stage.delivered(timeout)
 
 
 def texts_to(stage: Stage, person: Person, after: int = 0) -> list[str]:

@@ -117,15 +117,15 @@ async def test_a_slow_sweep_does_not_close_a_report_resolved_again_meanwhile(
     await resolve(stage, zhang, "已处理", ticket=2)
     stage.clock.advance(hours=72, minutes=1)
 
-    outbox = stage.services.sweep.notifier
-    send, gate = outbox.send, asyncio.Event()
+    sweeper = stage.services.sweep
+    mark, gate = sweeper._mark, asyncio.Event()
 
-    async def slow_to_supervisors(chat, reply, reply_to=None):  # type: ignore[no-untyped-def]
-        if chat.chat_id == stage.chats["supervisors"]:
-            await gate.wait()
-        return await send(chat, reply, reply_to)
+    async def slow_escalation(report, kind, now, then):  # type: ignore[no-untyped-def]
+        if kind == "escalated":
+            await gate.wait()  # the sweep is busy with #1 (it read #2 already)
+        return await mark(report, kind, now, then)
 
-    outbox.send = slow_to_supervisors  # type: ignore[method-assign]
+    sweeper._mark = slow_escalation  # type: ignore[method-assign]
     sweeping = asyncio.ensure_future(sweep(stage))
     await asyncio.sleep(0.05)  # the sweep waits on the escalation of #1
     assert not sweeping.done()

@@ -1,9 +1,9 @@
 """Killed while posting a card: after a restart the work resumes within seconds.
 
-The rider's ticket never waits for the card (it goes out as soon as the report is
-committed), and a start posts the cards (and sends the tickets) an earlier run left
-undelivered, without waiting for the deadline sweep. The kill is played by cancelling the
-submit where a killed process would stop: the report is committed, the card is not posted.
+The rider's ticket never waits for the card (both are put in the outbox with the report,
+for different chats), and a start delivers what an earlier run left undelivered, without
+waiting for the deadline sweep. The kill is played by stopping the bot with the delivery
+under way left unfinished and its claim held (tests/test_crash.py kills a real process).
 """
 
 from __future__ import annotations
@@ -26,13 +26,20 @@ async def hang(*args: Any, **kwargs: Any) -> Any:
 async def killed_while_submitting(stage: Stage, rider: Person, until: Any) -> None:
     """Press Submit, wait until `until()` holds, then kill the bot where it stands."""
     summary = await ready_to_submit(stage, rider)
-    pressed = asyncio.create_task(stage.send(rider.press(summary, "✅ 提交")))
+    stage.deliver_after_send = False
+    await stage.send(rider.press(summary, "✅ 提交"))
     await stage.until(until)
-    pressed.cancel()  # nothing after this point runs, as with SIGKILL
-    await asyncio.gather(pressed, return_exceptions=True)
+    await kill(stage)
+
+
+async def kill(stage: Stage) -> None:
+    """Stop the bot as a kill would leave things: deliveries under way never finish, and
+    what they claimed stays claimed. Then start it again a few seconds later."""
+    await stage.services.delivery.stop(grace=0)
     await stop_app(stage.app)
     stage.clock.advance(seconds=5)  # the restart: a few seconds, far from the next sweep
     stage.app = await start_app(stage.config, stage.tg, stage.clock)
+    stage.deliver_after_send = True
 
 
 async def reaches(stage: Stage, wanted: str) -> None:
@@ -60,7 +67,7 @@ async def test_the_rider_has_the_ticket_before_the_card_and_the_card_comes_after
         posting.append(args)
         await hang()
 
-    stage.services.notifier.post_card = post_card  # type: ignore[method-assign]
+    stage.services.courier.post_card = post_card  # type: ignore[method-assign]
     await killed_while_submitting(stage, rider, lambda: posting)
     # Killed while posting the card: the rider already has the ticket.
     assert len(tickets_of(stage, rider)) == 1
@@ -75,42 +82,19 @@ async def test_the_rider_has_the_ticket_before_the_card_and_the_card_comes_after
     assert stage.chat_messages("supervisors") == []
 
 
-async def test_killed_before_the_ticket_went_out_the_rider_gets_it_after_the_restart(
+async def test_killed_before_anything_went_out_the_rider_and_the_desk_get_it_after(
     stage: Stage,
 ) -> None:
+    """Killed right after the report was committed: its ticket and card were in the outbox
+    with it, so the next run delivers both within seconds."""
     rider = stage.person()
-    stage.services.tickets.announce = hang  # type: ignore[method-assign]
-
+    await stage.services.delivery.stop()  # nothing is delivered before the kill
     summary = await ready_to_submit(stage, rider)
-    pressed = asyncio.create_task(stage.send(rider.press(summary, "✅ 提交")))
+    stage.deliver_after_send = False
+    await stage.send(rider.press(summary, "✅ 提交"))
     await asyncio.wait_for(reaches(stage, "submitted"), 5)  # committed, nothing sent
-    pressed.cancel()
-    await asyncio.gather(pressed, return_exceptions=True)
-    await stop_app(stage.app)
     assert tickets_of(stage, rider) == [] and stage.chat_messages("xiguan") == []
-    stage.clock.advance(seconds=5)
-    stage.app = await start_app(stage.config, stage.tg, stage.clock)
+    await kill(stage)
     await stage.until(lambda: card_parts(stage, "xiguan") == ["card"])
     await stage.until(lambda: "已派往「西关社区」" in tickets_of(stage, rider)[0])
-    assert len(tickets_of(stage, rider)) == 1
-
-
-async def test_a_report_submitted_after_the_start_is_not_posted_twice(stage: Stage) -> None:
-    """The start's catch-up leaves a report of the running process to its own submit, even
-    when it runs while that submit is still posting the card."""
-    rider = stage.person()
-    summary = await ready_to_submit(stage, rider)
-    started = stage.clock.now()  # the clock has not moved since the start
-    post_card = stage.services.notifier.post_card
-    caught_up: list[int] = []
-
-    async def post_card_meanwhile(*args: Any) -> Any:
-        if not caught_up:  # the catch-up comes round while the submit posts the card
-            caught_up.append(await stage.services.tickets.resume(started))
-        return await post_card(*args)
-
-    stage.services.notifier.post_card = post_card_meanwhile  # type: ignore[method-assign]
-    await stage.send(rider.press(summary, "✅ 提交"))
-    assert caught_up == [0]
-    assert card_parts(stage, "xiguan") == ["card"]
     assert len(tickets_of(stage, rider)) == 1

@@ -26,7 +26,7 @@ NOTHING = {"redispatched": 0, "reminded": 0, "overdue": 0, "escalated": 0, "auto
 
 
 async def sweep(stage: Stage) -> dict[str, int]:
-    return await stage.services.sweep.run()
+    return await stage.sweep()
 
 
 async def kinds(stage: Stage) -> list[str]:

@@ -316,11 +316,14 @@ class FakeTelegram(BotApiMethods, Faults):
         *,
         parameters: dict[str, Any] | None = None,
         times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next ``times`` calls of a method fail with this Bot API error."""
+        """Make the next ``times`` calls of a method (to ``chat_id``) fail with this error."""
         with self._lock:
             self._failures.append(
-                _Failure(method.lower(), ApiError(error_code, description, parameters), times)
+                _Failure(
+                    method.lower(), ApiError(error_code, description, parameters), times, chat_id
+                )
             )
 
     def next_update_id(self) -> int:
@@ -440,6 +443,9 @@ class FakeTelegram(BotApiMethods, Faults):
 
     def _dispatch(self, name: str, p: Params, files: dict[str, tuple[str, bytes, str]]) -> Any:
         for failure in self._failures:
+            to = failure.chat_id
+            if to is not None and p.str("chat_id") != str(to):
+                continue
             if failure.method == name.lower() and failure.times > 0:
                 failure.times -= 1
                 raise failure.error

@@ -92,6 +92,11 @@ class Faults:
             kind = "lost-after" if applied else "lost-before"
             self._faults.append(_Fault(method.lower(), kind, times, chat_id))
 
+    def clear_faults(self: FakeTelegram) -> None:
+        """Every injected fault still waiting ends now (Telegram is well again)."""
+        with self._lock:
+            self._faults.clear()
+
     def flood(self: FakeTelegram, method: str, retry_after: int, *, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` hit flood control (429, retry_after)."""
         self.fail_next(

@@ -96,6 +96,7 @@ class _Failure:
     method: str
     error: ApiError
     times: int
+    chat_id: int | None = None  # only calls to this chat
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""The one door every outgoing Telegram message leaves through.
+"""Telegram's courier: how one message is delivered to Telegram, now.
 
-Implements the application's Notifier (cards, notices to other chats) and delivers the
-Outcome of a person's action back to them (replies, in-place edits, button toasts).
-Telegram errors become DeliveryError so the application can decide what to do.
+Implements the application's Courier, which the outbox worker (bot/delivery/worker.py)
+calls for cards, edits and notices, and delivers the Outcome of a person's action back to
+them (replies, in-place edits, button toasts). Telegram errors become DeliveryError (with
+whether they may pass) so the worker can retry or give up.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from storage.records import CardMessage
 log = logging.getLogger(__name__)
 
 
-class TelegramOutbox:
+class TelegramCourier:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
