@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TimedOut
+from telegram import Bot, InputMediaPhoto
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 
 from tests.fake_telegram import FakeRequest, FakeTelegram, FakeTelegramServer
+from tests.images import jpeg
 
 
 @pytest.fixture
@@ -103,3 +111,75 @@ async def test_kicked_and_blocked_are_permanent_forbidden(fake: FakeTelegram, bo
     fake.block_bot(rider.id)
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
         await bot.send_message(rider.id, "工单号")
+
+
+def retry_after(fake: FakeTelegram, method: str) -> int:
+    """The retry_after the fake last answered to this method."""
+    response = fake.calls_to(method)[-1].response
+    assert response is not None and response["error_code"] == 429
+    return response["parameters"]["retry_after"]
+
+
+async def test_a_group_takes_20_messages_a_minute_then_429_until_the_first_is_a_minute_old(
+    fake: FakeTelegram, bot: Bot
+):
+    now = [1000.0]
+    fake.clock = lambda: now[0]
+    fake.group_pace()  # Telegram's 20 a minute
+    group, other = fake.new_group("东关")["id"], fake.new_group("西关")["id"]
+    rider = fake.person("骑手")
+    rider.start()
+    for i in range(20):
+        await bot.send_message(group, f"卡片{i}")
+        now[0] += 1.0  # one a second: the 20th goes at 1019
+    with pytest.raises(RetryAfter):
+        await bot.send_message(group, "卡片20")
+    # The first is a minute old at 1060.
+    assert fake.calls_to("sendMessage")[-1].response == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 40",
+        "parameters": {"retry_after": 40},
+    }
+    assert len(fake.messages(group)) == 20  # the refused one was not posted
+    # Other chats have their own pace; private chats are not paced this way.
+    assert (await bot.send_message(other, "别的群")).chat.id == other
+    for _ in range(25):
+        await bot.send_message(rider.id, "工单号")
+    now[0] += 39.5
+    with pytest.raises(RetryAfter):
+        await bot.send_message(group, "卡片20")
+    assert retry_after(fake, "sendMessage") == 1  # whole seconds, at least 1
+    now[0] += 0.5
+    await bot.send_message(group, "卡片20")
+    with pytest.raises(RetryAfter):  # the second of the burst is still within the minute
+        await bot.send_message(group, "卡片21")
+    assert fake.pace is not None and fake.pace.refused == 3
+
+
+async def test_an_album_counts_each_photo_against_the_pace(fake: FakeTelegram, bot: Bot):
+    now = [1000.0]
+    fake.clock = lambda: now[0]
+    fake.group_pace(per_minute=20, minute=6.0)  # a compressed minute
+    group = fake.new_group("东关")["id"]
+    for i in range(18):
+        await bot.send_message(group, f"卡片{i}")
+    album = [InputMediaPhoto(jpeg(seed=i)) for i in range(3)]
+    with pytest.raises(RetryAfter):
+        await bot.send_media_group(group, album)  # 3 more than the 2 left
+    assert retry_after(fake, "sendMediaGroup") == 6
+    now[0] += 6.0
+    assert len(await bot.send_media_group(group, album)) == 3
+    fake.group_pace(None)
+    for i in range(30):
+        await bot.send_message(group, f"无限{i}")  # off: nothing is refused
+
+
+async def test_the_pace_over_http_is_retry_after(fake: FakeTelegram):
+    fake.group_pace(per_minute=1)
+    group = fake.new_group("东关")["id"]
+    with FakeTelegramServer(fake) as server:
+        async with Bot(fake.token, base_url=server.base_url) as bot:
+            await bot.send_message(group, "卡片")
+            with pytest.raises(RetryAfter, match="Flood control exceeded"):
+                await bot.send_message(group, "卡片")

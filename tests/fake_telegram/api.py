@@ -13,7 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .faults import BAD_GATEWAY_HTML, Faults, FrontendError, ResponseLost, _Fault
+from .faults import BAD_GATEWAY_HTML, Faults, FrontendError, GroupPace, ResponseLost, _Fault
 from .files import DOWNLOAD_LIMIT, FileStore
 from .html import utf16_slice
 from .methods import BotApiMethods
@@ -73,6 +73,7 @@ class FakeTelegram(BotApiMethods, Faults):
         self._outage_until: float | None = None
         self.outage_hits = 0  # calls an outage turned away (tests/fake_telegram/faults.py)
         self._outage_calls = 0
+        self.pace: GroupPace | None = None  # Telegram's pace in groups, when on (faults.py)
         self._updates: list[dict[str, Any]] = []
         self._last_update_id = 500_000_000
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
@@ -455,7 +456,11 @@ class FakeTelegram(BotApiMethods, Faults):
         if handler is None:
             self.unsupported.append(name)
             raise ApiError(404, "Not Found")
-        return handler(p, files)
+        posting = self._paced(name, p)  # raises Telegram's 429 beyond a group's pace
+        result = handler(p, files)
+        if posting is not None and self.pace is not None:
+            self.pace.count(*posting, self.clock())
+        return result
 
     # ----------------------------------------------------------------- internals
 

@@ -5,7 +5,8 @@
 - A response can be lost: before the call reached Telegram (nothing happened) or after
   Telegram applied it (the message exists, but the bot never hears so). The in-process
   transport raises PTB's TimedOut; the loopback server hangs up without answering.
-- Flood control: 429 with ``parameters.retry_after``.
+- Flood control: 429 with ``parameters.retry_after``, injected once (``flood``) or as
+  Telegram's pace in groups (``group_pace``: 20 messages a minute into one group).
 - A basic group upgraded to a supergroup: the old id answers 400 with
   ``parameters.migrate_to_chat_id``, and both chats get the migration service messages.
 Bot removed from a group (set_bot_status) and blocked riders (block_bot) live in api.py.
@@ -14,10 +15,12 @@ Bot removed from a group (set_bot_status) and blocked riders (block_bot) live in
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import math
+from collections import deque
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .params import ApiError
+from .params import ApiError, Params, words
 from .state import _Chat
 
 if TYPE_CHECKING:
@@ -29,6 +32,12 @@ BAD_GATEWAY_HTML = (
     b"</body>\r\n</html>\r\n"
 )
 UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+# Methods that post new messages into a chat: what a group's pace counts.
+POSTING = words(
+    "sendmessage sendphoto senddocument sendmediagroup sendlocation sendvenue sendcontact "
+    "sendanimation sendvideo sendaudio sendvoice sendsticker sendpoll copymessage forwardmessage"
+)
+PACED_CHATS = ("group", "supergroup", "channel")
 
 
 class FrontendError(Exception):
@@ -56,8 +65,40 @@ class _Fault:
     chat_id: int | None = None  # only calls to this chat; None for any
 
 
+@dataclass
+class GroupPace:
+    """Telegram's flood control for groups: at most ``per_minute`` messages into one group
+    within any ``minute`` seconds (a sliding window); a post beyond that is refused.
+
+    Telegram documents only "no more than 20 messages per minute to the same group", not the
+    algorithm. A sliding window reproduces what bots report meeting: a burst of 20 goes out,
+    then 429 with retry_after of tens of seconds (until the burst's first message is a minute
+    old), not a steady one message every 3 s. Refused posts do not count.
+    """
+
+    per_minute: int = 20
+    minute: float = 60.0
+    sent: dict[int, deque[float]] = field(default_factory=dict)
+    refused: int = 0  # posts answered 429
+
+    def check(self, chat_id: int, count: int, now: float) -> int | None:
+        """Seconds to wait (Telegram's whole seconds, at least 1) if ``count`` posts into
+        this chat now would exceed the pace; None if they may go."""
+        window = self.sent.setdefault(chat_id, deque())
+        while window and window[0] <= now - self.minute:
+            window.popleft()
+        excess = len(window) + count - self.per_minute
+        if excess <= 0 or count > self.per_minute:
+            return None
+        frees_at = window[excess - 1] + self.minute  # when enough of the oldest have aged out
+        return max(1, math.ceil(frees_at - now))
+
+    def count(self, chat_id: int, count: int, now: float) -> None:
+        self.sent.setdefault(chat_id, deque()).extend([now] * count)
+
+
 class Faults:
-    """Mixin of FakeTelegram: injecting transport faults and group upgrades."""
+    """Mixin of FakeTelegram: injecting transport faults, flood control and group upgrades."""
 
     def bad_gateway(
         self: FakeTelegram, method: str = "*", *, times: int = 1, chat_id: int | None = None
@@ -106,6 +147,18 @@ class Faults:
             parameters={"retry_after": retry_after},
             times=times,
         )
+
+    def group_pace(self: FakeTelegram, per_minute: int | None = 20, minute: float = 60.0) -> None:
+        """Pace posts into groups and channels as Telegram does (see GroupPace); None: off.
+
+        Off unless asked for, as most tests post a few messages. ``minute`` (on the fake's
+        clock) can be shortened to compress time, but retry_after stays whole seconds, as on
+        Telegram, so a minute much shorter than 60 s makes the waits coarse; and a bot pacing
+        itself to 60-second minutes must be compressed to the same minute. ``pace.refused``
+        counts the posts refused.
+        """
+        with self._lock:
+            self.pace = None if per_minute is None else GroupPace(per_minute, minute)
 
     def upgrade_to_supergroup(
         self: FakeTelegram, chat_id: int, by: dict[str, Any] | None = None
@@ -160,6 +213,24 @@ class Faults:
                     fault.times -= 1
                     return fault.kind
             return None
+
+    def _paced(self: FakeTelegram, method: str, p: Params) -> tuple[int, int] | None:
+        """(chat id, messages) a post into a paced chat would add; raises the 429 if over."""
+        if self.pace is None or method.lower() not in POSTING:
+            return None
+        try:
+            chat = self._find_chat(p.chat_id())
+            media = p.json("media") if method.lower() == "sendmediagroup" else None
+        except ApiError:
+            return None  # the method itself answers about what it cannot use
+        if chat.type not in PACED_CHATS:
+            return None
+        count = len(media) if isinstance(media, list) else 1
+        wait = self.pace.check(chat.id, count, self.clock())
+        if wait is not None:
+            self.pace.refused += 1
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        return chat.id, count
 
 
 def migrated_error(chat: _Chat) -> ApiError | None:
