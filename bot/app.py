@@ -7,6 +7,7 @@ Tests call `build_application` with a fake Telegram transport and then `on_start
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import cast
@@ -38,10 +39,12 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Config
 from bot.metrics import Period
+from bot.offline import NoChannel, NoMembers
 from bot.services import Services
-from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup
+from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup, web
 from handlers.context import SuishouContext
 from handlers.members import TelegramMembers
+from handlers.no_account import TelegramRidersOnly
 from handlers.ordering import PerChatUpdateProcessor
 from handlers.outbox import TelegramOutbox
 from handlers.steady import RetryPolicy, SteadyBot
@@ -102,7 +105,7 @@ def build_application(
     outbox = TelegramOutbox(cast(Bot, steady))  # a Bot whose sends are retried and follow moves
     app.bot_data["outbox"] = outbox
     app.bot_data["services"] = services = Services.create(
-        config, outbox, clock, members=TelegramMembers(app.bot)
+        config, TelegramRidersOnly(outbox), clock, members=TelegramMembers(app.bot)
     )
     steady.moves = services.chat_moves
     # Per-rider message limits, applied as updates arrive (before they wait in line).
@@ -267,11 +270,24 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
             await services.stop()
 
 
-def run_polling(config: Config, token: str) -> int:
-    """Run until interrupted; Telegram unreachable at start is waited for, a wrong token is
-    said plainly (exit 1): see handlers/startup.py."""
-    return startup.run_until_stopped(
-        lambda: build_application(config, token),
-        token_env=config.token_env,
-        api=config.api_base_url,
+def run(config: Config) -> int:
+    """`suishou run`: the web page, and Telegram too when its token is set, in one loop,
+    until interrupted; a wrong token is said plainly (exit 1): see handlers/startup.py."""
+    token = config.token()
+    telegram = build_application(config, token) if token else None
+    if telegram is not None:
+        services: Services = telegram.bot_data["services"]
+    else:
+        services = Services.create(config, NoChannel(), members=NoMembers())
+    web_app, intake = web.build(services, telegram_on=telegram is not None)
+    return asyncio.run(
+        startup.serve(
+            services=services,
+            web_app=web_app,
+            web=config.web,
+            telegram=telegram,
+            token_env=config.token_env,
+            api=config.api_base_url,
+            drain=intake.drain,
+        )
     )

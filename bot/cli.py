@@ -13,6 +13,7 @@ from bot.chat_moves import move_notes
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import redact
+from bot.web_settings import notes as web_notes
 from storage.database import Database
 from storage.db import create_engine, migrate
 
@@ -20,7 +21,9 @@ from storage.db import create_engine, migrate
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="suishou", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the bot (long polling)")
+    run = sub.add_parser(
+        "run", help="serve the riders' web page, and Telegram when its token is set"
+    )
     run.add_argument("--config", type=Path, default=Path("config.toml"))
     run.add_argument("--log-level", default="INFO")
     check = sub.add_parser("check-config", help="validate a configuration file")
@@ -68,7 +71,7 @@ def _report(problems: list[str]) -> int:
 
 
 def check_config(path: Path) -> int:
-    config, problems = _load(path)
+    config, problems = _load(path, need_token=False)
     if problems or config is None:
         _report(problems)
         print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
@@ -76,20 +79,25 @@ def check_config(path: Path) -> int:
     print(
         f"{path}: OK — {len(config.categories)} categories, {len(config.communities)} communities"
     )
-    for note in move_notes(config):
+    if config.token() is None:
+        print(
+            f"note: bot.token_env: {config.token_env} is not set, so Telegram is off: "
+            "`suishou run` serves the riders' web page alone"
+        )
+    for note in [*move_notes(config), *web_notes(config.web)]:
         print(f"note: {note}")
     return 0
 
 
 def run_bot(path: Path, log_level: str) -> int:
-    from bot.app import run_polling  # noqa: PLC0415 - only `run` needs Telegram
+    from bot.app import run  # noqa: PLC0415 - only `run` needs Telegram and the web server
     from bot.logs import setup_logging  # noqa: PLC0415
 
-    config, problems = _load(path)
+    config, problems = _load(path, need_token=False)
     if problems or config is None:
         return _report(problems)
     setup_logging(log_level)
-    return run_polling(config, config.token() or "")
+    return run(config)
 
 
 async def _database(config: Config) -> Database:
