@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 NOTE_MAX = 1000
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-LOCATION_SOURCES = ("gps", "map")  # the phone's fix as it came, or a spot picked on the map
+LOCATION_SOURCES = ("gps", "map", "exif")  # the phone's fix, a spot picked on the map, a photo's
 RIDER_NAME = "骑手"  # riders are anonymous toward staff (cards show 骑手 #0012)
 
 

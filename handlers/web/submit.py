@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
@@ -53,7 +54,8 @@ async def file_report(request: Request) -> JSONResponse:
         return _refuse(lang, "form.too_big")
     try:
         form = await request.form(max_files=config.max_photos + 5, max_fields=30)
-    except (MultiPartException, ClientDisconnect, ValueError):
+    except (HTTPException, MultiPartException, ClientDisconnect, ValueError):
+        # Starlette reports an unreadable multipart body as HTTPException(400).
         return _refuse(lang, "form.bad_form")
     try:
         lang = _text(form, "lang") if _text(form, "lang") in ("zh", "en") else lang
