@@ -37,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
     export.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
     export.add_argument("--out", type=Path, required=True)
+    qr = sub.add_parser("qr", help="draw the rider link as a QR code poster (PNG)")
+    qr.add_argument("--config", type=Path, default=Path("config.toml"))
+    qr.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "qr":
+        return qr_command(args.config, args.out)
     if args.command == "check-config":
         return check_config(args.config)
     if args.command == "digest":
@@ -169,6 +174,31 @@ def export_command(path: Path, start: date, end: date, out: Path) -> int:
 
     count = asyncio.run(export())
     print(f"{out}: {count} report(s) from {start} to {end}")
+    return 0
+
+
+def qr_command(path: Path, out: Path) -> int:
+    config, problems = _load(path, need_token=False)
+    if problems or config is None:
+        return _report(problems)
+    if out.suffix.lower() != ".png":
+        return _report(["--out: the file name must end in .png"])
+    from bot.poster import FONT_HINT, make_poster  # noqa: PLC0415 - matplotlib's fonts
+
+    url = config.web.public_url()
+    poster = make_poster(url, config.language)
+    out.write_bytes(poster.png)
+    print(f"{out}: QR code for {url}")
+    if config.web.base_url is None:
+        print(
+            "note: web.base_url is not set, so the code points at this machine's address; "
+            "set web.base_url to the address phones open (https) before posting it"
+        )
+    if not poster.caption_drawn:
+        print(
+            f"note: no font that can draw Chinese was found, so the poster has no caption: "
+            f"{FONT_HINT}, then run this again"
+        )
     return 0
 
 
