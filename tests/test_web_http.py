@@ -339,3 +339,13 @@ async def test_reports_per_hour_are_limited_per_rider(tmp_path: Path) -> None:
         assert (await other.submit(point=IN_DONGGUAN)).status_code == 201
         for p in (phone, other):
             await p.close()
+
+
+async def test_the_page_and_leaflet_travel_compressed(world: World) -> None:
+    phone = world.rider()
+    leaflet = await phone.client.get(
+        "/static/leaflet/leaflet.js", headers={"accept-encoding": "gzip"}
+    )
+    assert leaflet.headers["content-encoding"] == "gzip"
+    assert leaflet.num_bytes_downloaded < 50 * 1024 < len(leaflet.content)  # 144 KB as it is
+    await phone.close()
