@@ -39,7 +39,7 @@ class Poster:
 
 def make_poster(url: str, lang: str = "zh") -> Poster:
     qr = segno.make(url, error="m", micro=False)
-    size = qr.symbol_size(border=0)[0]
+    size = int(qr.symbol_size(border=0)[0])
     side = (size + 2 * BORDER) * MODULE_PX
     code = Image.new("L", (side, side), 255)
     draw = ImageDraw.Draw(code)
@@ -88,8 +88,9 @@ def _caption_font() -> ImageFont.FreeTypeFont | None:
             faces.append(ImageFont.truetype(path, CAPTION_PX, index=index))
         except OSError:
             break
-    simplified = [f for f in faces if " SC" in f.getname()[0]]
-    return (simplified or faces or [None])[0]
+    simplified = [f for f in faces if " SC" in (f.getname()[0] or "")]
+    chosen = simplified or faces
+    return chosen[0] if chosen else None
 
 
 def _latin_font() -> ImageFont.FreeTypeFont:

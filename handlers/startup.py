@@ -20,6 +20,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.types import ASGIApp
 from telegram import Update
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 FIRST_WAIT = 0.5  # seconds before the second try
 MAX_WAIT = 30.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def _not_ptb_bootstrap_abort(record: logging.LogRecord) -> bool:
@@ -53,7 +55,7 @@ async def serve(
     services: Services,
     web_app: ASGIApp,
     web: WebSettings,
-    telegram: Application | None,
+    telegram: AnyApplication | None,
     token_env: str,
     api: str,
     drain: Callable[[], Awaitable[None]],
@@ -82,7 +84,7 @@ async def serve(
         await services.start()  # the schema, before anyone is served
         web_task = asyncio.create_task(server.serve(sockets=[sock]))
         _announce(web.public_url(sock.getsockname()[1]), telegram is not None, token_env)
-        tasks = {web_task, asyncio.create_task(stop.wait())}
+        tasks: set[asyncio.Task[Any]] = {web_task, asyncio.create_task(stop.wait())}
         if telegram is not None:
             tg_task = asyncio.create_task(run_telegram(telegram, stop, token_env, api))
             tasks.add(tg_task)
@@ -116,7 +118,7 @@ def _announce(link: str, telegram_on: bool, token_env: str) -> None:
         )
 
 
-async def run_telegram(app: Application, stop: asyncio.Event, token_env: str, api: str) -> int:
+async def run_telegram(app: AnyApplication, stop: asyncio.Event, token_env: str, api: str) -> int:
     """Start the bot (retrying through outages), poll until `stop`, then stop it."""
     tries = 0
     steps = _Steps(app)
@@ -164,7 +166,7 @@ class _Steps:
     """Application start and stop, as python-telegram-bot's run_polling does them, except
     that the database closes with the whole process (the web server uses it too)."""
 
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: AnyApplication) -> None:
         self.app = app
         self.ready = False  # initialised and post_init done: a retry must not redo jobs
 

@@ -45,7 +45,9 @@ async def create_rider(
             tg_user_id=None, display_name=display_name[:64], language=language, created_at=now
         )
     )
-    rider_id = result.inserted_primary_key[0]
+    key = result.inserted_primary_key
+    assert key is not None
+    rider_id = key[0]
     await conn.execute(
         insert(rider_accounts).values(
             channel=channel, external_id=external_id, rider_id=rider_id, created_at=now

@@ -29,6 +29,7 @@ from storage.tables import reports
 from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage, words
 from tests.images import jpeg
 from tests.test_casework import card_of, staff_of
+from tests.web import card_recorded
 
 CHROMIUM = "/usr/bin/chromium"
 HOW = (
@@ -141,7 +142,7 @@ async def test_a_rider_reports_from_the_phone_and_sees_the_ticket(site: Site) ->
     with Image.open(io.BytesIO(uploads[0][jpeg_start:])) as sent:
         assert max(sent.size) == 2048 and sent.size == (2048, 1536)
     stage = site.stage
-    await stage.until(lambda: stage.chat_messages("xiguan"))
+    await card_recorded(stage)
     card = card_of(stage, "xiguan")
     assert "工单 #1 · 🚨 社会治安" in words(card) and "备注：路灯不亮" in words(card)
     (report,) = await stored_reports(stage)

@@ -13,7 +13,7 @@ from handlers import web
 from storage.tables import riders
 from tests.conftest import IN_XIGUAN, NORTH_OF_TOWN, Stage, words
 from tests.test_casework import card_of, staff_of
-from tests.web import WebRider
+from tests.web import WebRider, card_recorded
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ async def test_a_web_report_is_a_card_staff_handle_as_any_other(
     answer = await phone.submit(point=IN_XIGUAN, category="order", note="路灯不亮")
     assert answer.status_code == 201
     assert answer.json()["kind"] == "community" and answer.json()["community"] == "西关社区"
-    await stage.until(lambda: stage.chat_messages("xiguan"))
+    await card_recorded(stage)
     card = card_of(stage, "xiguan")
     assert "工单 #1 · 🚨 社会治安" in words(card)
     assert "备注：路灯不亮" in words(card) and "手机定位" in words(card)
@@ -61,4 +61,24 @@ async def test_a_spot_no_community_covers_goes_to_the_supervisors(
     assert answer.json()["community"] == "壶关县网格化服务管理中心"
     await stage.until(lambda: stage.chat_messages("supervisors"))
     assert "工单 #1" in words(stage.chat_messages("supervisors")[-1])
+    await phone.close()
+
+
+async def test_reports_kept_without_telegram_are_posted_by_a_start_with_it(
+    stage: Stage,
+) -> None:
+    """The web alone keeps reports; the first start with Telegram posts their cards."""
+    kept_app, intake = web.build(stage.services, telegram_on=False, secret=b"s" * 40)
+    phone = WebRider(kept_app)
+    await phone.open()
+    answer = await phone.submit(point=IN_XIGUAN, category="order")
+    assert answer.json()["kind"] == "kept"
+    await intake.drain()
+    assert stage.chat_messages("xiguan") == []
+    stage.clock.advance(minutes=5)  # Telegram comes later: a start resumes what waits
+    assert await stage.services.tickets.resume(stage.clock.now()) == 1
+    assert "工单 #1 · 🚨 社会治安" in words(card_of(stage, "xiguan"))
+    async with stage.services.db.transaction() as conn:
+        rider = (await conn.execute(select(riders))).one()
+    assert rider.unreachable_at is None  # no ticket could go to Telegram; nobody is blamed
     await phone.close()

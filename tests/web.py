@@ -3,6 +3,7 @@ the form the page's script would post (httpx over ASGITransport: no socket, no b
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -13,9 +14,21 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.geo import LatLon
+from tests.conftest import Stage
 from tests.images import jpeg
 
 BASE = "http://127.0.0.1:8080"
+
+
+async def card_recorded(stage: Stage, ticket: int = 1, timeout: float = 10.0) -> None:
+    """Wait until the card posted beside the web request is known as the report's card (a
+    press on it before that is refused as a stale button, as on Telegram)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while await stage.services.dispatcher.card_message(ticket) is None:
+        if loop.time() > deadline:
+            raise AssertionError(f"the card of #{ticket} was never recorded")
+        await asyncio.sleep(0.02)
 
 
 def new_key() -> str:
