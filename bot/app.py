@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import cast
 
@@ -270,6 +271,17 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
             await services.stop()
 
 
+def _once_running(app: Application, services: Services) -> Callable[[int], Awaitable[object]]:
+    """Post a web report's card now if Telegram runs. One made while Telegram is still
+    starting (an outage) waits: the start posts it (jobs.resume_deliveries), or else the
+    deadline sweep (reports still "submitted" after two minutes)."""
+
+    async def deliver(report_id: int) -> object:
+        return await services.tickets.deliver(report_id) if app.running else None
+
+    return deliver
+
+
 def run(config: Config) -> int:
     """`suishou run`: the web page, and Telegram too when its token is set, in one loop,
     until interrupted; a wrong token is said plainly (exit 1): see handlers/startup.py."""
@@ -279,7 +291,11 @@ def run(config: Config) -> int:
         services: Services = telegram.bot_data["services"]
     else:
         services = Services.create(config, NoChannel(), members=NoMembers())
-    web_app, intake = web.build(services, telegram_on=telegram is not None)
+    web_app, intake = web.build(
+        services,
+        telegram_on=telegram is not None,
+        deliver=None if telegram is None else _once_running(telegram, services),
+    )
     return asyncio.run(
         startup.serve(
             services=services,

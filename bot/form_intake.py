@@ -121,12 +121,14 @@ class FormIntake:
         try:
             filed = await self._file(channel, external_id, rider, form, stored, point, source)
         except IntegrityError:
-            # The same key (or the same new device) raced this request and won: its report.
+            # Another request raced this one and won: with the same key, its report is this
+            # one; from the same new device, it made the rider, and this report is theirs too.
             rider = await self.rider(channel, external_id)
-            earlier = await self._filed(rider, form.key) if rider else None
-            if earlier is None:
+            if rider is None:
                 raise
-            return earlier
+            if (earlier := await self._filed(rider, form.key)) is not None:
+                return earlier
+            filed = await self._file(channel, external_id, rider, form, stored, point, source)
         self._limit.record(filed.rider.id)
         log.info(
             "form report filed",

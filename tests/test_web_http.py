@@ -154,6 +154,18 @@ async def test_a_double_tap_or_a_retried_post_makes_one_report(world: World) -> 
     await phone.close()
 
 
+async def test_two_first_reports_at_once_from_a_new_phone_make_one_rider(world: World) -> None:
+    phone = world.rider()
+    await phone.open()
+    first, second = await asyncio.gather(
+        phone.submit(point=IN_DONGGUAN), phone.submit(point=IN_XIGUAN)
+    )
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert {first.json()["ticket"], second.json()["ticket"]} == {1, 2}
+    assert await world.count(riders) == 1 and await world.count(rider_accounts) == 1
+    await phone.close()
+
+
 @pytest.mark.parametrize(
     ("csrf", "why"),
     [("", "missing"), ("forged-token", "forged")],

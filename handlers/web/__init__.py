@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.applications import Starlette
 
 from bot.form_intake import FormIntake
@@ -10,12 +12,17 @@ from handlers.web.app import create_app
 
 
 def build(
-    services: Services, *, telegram_on: bool, secret: bytes | None = None
+    services: Services,
+    *,
+    telegram_on: bool,
+    secret: bytes | None = None,
+    deliver: Callable[[int], Awaitable[object]] | None = None,
 ) -> tuple[Starlette, FormIntake]:
     """The ASGI app on the application's services, and its intake (to drain at a stop).
 
     With Telegram on, a report's card is posted to its community's chat once the report is
-    committed; without it the report is kept and shown on the rider's page.
+    committed (`deliver`, by default Tickets.deliver); without it the report is kept and
+    shown on the rider's page.
     """
     config = services.config
     intake = FormIntake(
@@ -25,7 +32,7 @@ def build(
         router=services.router,
         dispatcher=services.dispatcher,
         clock=services.clock,
-        deliver=services.tickets.deliver if telegram_on else None,
+        deliver=(deliver or services.tickets.deliver) if telegram_on else None,
     )
     app = create_app(
         config=config,
