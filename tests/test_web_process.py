@@ -174,3 +174,23 @@ def test_with_a_token_telegram_and_the_web_run_in_one_process(tmp_path: Path) ->
     assert proc.returncode == 0, err
     assert '"event": "started"' in err and "Traceback" not in err
     assert TOKEN.split(":")[1] not in err
+
+
+def test_the_web_page_serves_while_telegram_is_unreachable(tmp_path: Path) -> None:
+    """Riders in China reach the page whatever Telegram does; one Ctrl-C still stops it."""
+    tg = FakeTelegram(token=TOKEN)
+    chats = {name: tg.new_group(name)["id"] for name in EXAMPLE_CHATS}
+    with FakeTelegramServer(tg) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(config_text(tmp_path, server, chats), encoding="utf-8")
+        tg.outage(600)  # Telegram's frontends answer 502 for as long as this test runs
+        proc = start(config, {**os.environ, "SUISHOU_E2E_TOKEN": TOKEN})
+        try:
+            link, _ = rider_link(proc)
+            wait_for(lambda: tg.outage_hits >= 2, "two tries during the outage", proc)
+            with httpx.Client(base_url=link, timeout=10) as phone:
+                assert phone.get("/").status_code == 200
+        finally:
+            _, err = stop(proc, signal.SIGINT)
+    assert proc.returncode == 0, err
+    assert "cannot reach Telegram; retrying" in err and "Traceback" not in err
