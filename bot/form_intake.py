@@ -27,7 +27,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.geo import LatLon, valid_latlon
-from bot.limits import SlidingLimit
+from bot.limits import SlidingLimit, Verdict
 from bot.riders import RiderCtx
 from bot.routing import Router
 from storage import accounts, drafts, riders
@@ -113,7 +113,7 @@ class FormIntake:
         if category is None:
             raise Refused("form.unknown_category")
         self._check_shape(form)
-        if rider is not None and self._limit.check(rider.id).value != "allow":
+        if rider is not None and self._limit.check(rider.id) is not Verdict.ALLOW:
             free = self._limit.free_at(rider.id).astimezone(self.config.timezone)
             raise Refused("form.too_many", count=self._limit.limit, time=f"{free:%H:%M}")
         stored = [await self._keep(photo) for photo in form.photos]
