@@ -7,6 +7,7 @@ Tests call `build_application` with a fake Telegram transport and then `on_start
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import cast
@@ -37,15 +38,18 @@ from telegram.request import BaseRequest
 from bot import texts
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import TELEGRAM, WEB
 from bot.delivery.worker import Backoff
 from bot.metrics import Period
+from bot.offline import NoMembers
 from bot.services import Services
-from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup
+from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup, web
 from handlers.context import SuishouContext
 from handlers.courier import TelegramCourier
 from handlers.members import TelegramMembers
 from handlers.ordering import PerChatUpdateProcessor
 from handlers.steady import RetryPolicy, SteadyBot
+from handlers.web.courier import WebCourier
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +109,11 @@ def build_application(
     courier = TelegramCourier(cast(Bot, steady))  # a Bot whose sends are retried, follow moves
     app.bot_data["courier"] = courier
     app.bot_data["services"] = services = Services.create(
-        config, courier, clock, members=TelegramMembers(app.bot), backoff=backoff
+        config,
+        {TELEGRAM: courier, WEB: WebCourier()},
+        clock,
+        members=TelegramMembers(app.bot),
+        backoff=backoff,
     )
     steady.moves = services.chat_moves
     # Per-rider message limits, applied as updates arrive (before they wait in line).
@@ -275,11 +283,25 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
             await services.stop()
 
 
-def run_polling(config: Config, token: str) -> int:
-    """Run until interrupted; Telegram unreachable at start is waited for, a wrong token is
-    said plainly (exit 1): see handlers/startup.py."""
-    return startup.run_until_stopped(
-        lambda: build_application(config, token),
-        token_env=config.token_env,
-        api=config.api_base_url,
+def run(config: Config) -> int:
+    """`suishou run`: the web page, and Telegram too when its token is set, in one loop,
+    until interrupted; a wrong token is said plainly (exit 1): see handlers/startup.py."""
+    token = config.token()
+    telegram = build_application(config, token) if token else None
+    if telegram is not None:
+        services: Services = telegram.bot_data["services"]
+    else:
+        # No Telegram: web riders' messages are delivered; the desks' wait in the outbox
+        # for the first start with a token.
+        services = Services.create(config, {WEB: WebCourier()}, members=NoMembers())
+    web_app, _ = web.build(services, telegram_on=telegram is not None)
+    return asyncio.run(
+        startup.serve(
+            services=services,
+            web_app=web_app,
+            web=config.web,
+            telegram=telegram,
+            token_env=config.token_env,
+            api=config.api_base_url,
+        )
     )

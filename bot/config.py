@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from bot.geo import LatLon, gcj02_to_wgs84, valid_latlon
+from bot.web_settings import WebSettings, parse_web
 from bot.workcalendar import WorkingCalendar
 
 LANGUAGES = ("zh", "en")
@@ -133,6 +134,7 @@ class Config:
     digest: DigestSettings = DigestSettings()
     points: PointsRules = PointsRules()
     limits: LimitSettings = LimitSettings()
+    web: WebSettings = field(default_factory=WebSettings)
     source: Path | None = None
 
     @cached_property
@@ -250,6 +252,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
             "digest",
             "points",
             "limits",
+            "web",
         },
     )
     bot = _table(r, raw, "bot")
@@ -302,6 +305,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
     digest = _digest(r, raw, tz)
     points = _points(r, raw)
     limits = _limits(r, raw)
+    web = parse_web(r, raw, base_dir)
     _check_chats(r, communities, supervisors)
 
     if r.problems:
@@ -326,6 +330,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
         digest=digest,
         points=points,
         limits=limits,
+        web=web,
         source=source,
     )
 

@@ -463,13 +463,15 @@ class Intake:
                         continue
                     lang = texts.pick_language(rider.language, None, self.config.language)
                     minutes = int(self.config.draft_ttl.total_seconds() // 60)
+                    to = address(rider)
                     await self.dispatcher.outbox.message(
                         conn,
-                        address(rider),
+                        to.chat,
                         Reply(
                             texts.t(lang, "draft.expired_notice", minutes=minutes),
                             remove_keyboard=True,
                         ),
+                        channel=to.channel,
                     )
                     expired += 1
         return expired

@@ -142,3 +142,13 @@ async def _draft(conn: AsyncConnection, row: Any) -> Draft:
         created_at=m["created_at"],
         updated_at=m["updated_at"],
     )
+
+
+async def by_submission(conn: AsyncConnection, rider_id: int, key: str) -> Draft | None:
+    """The draft a form sent whole under this key made (see drafts.submission_key)."""
+    row = (
+        await conn.execute(
+            select(drafts).where(drafts.c.rider_id == rider_id, drafts.c.submission_key == key)
+        )
+    ).first()
+    return await _draft(conn, row) if row else None

@@ -25,6 +25,7 @@ from storage import outbox as rows
 from storage.database import after_commit
 
 TELEGRAM = "telegram"
+WEB = "web"  # the rider's page: a web rider's messages (handlers/web/courier.py)
 
 
 class Outbox:
