@@ -28,7 +28,11 @@ class WebServer(uvicorn.Server):
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port (raises OSError: in use, no such address)."""
+    """A socket listening on host:port (raises OSError: in use, no such address).
+
+    Listening at once, so a phone that opens the link printed at start is queued, never
+    refused, while the server is still starting.
+    """
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
@@ -36,6 +40,7 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(socket.SOMAXCONN)
     except OSError:
         sock.close()
         raise
