@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from telegram import (
     Bot,
@@ -23,13 +23,13 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -44,7 +44,7 @@ from bot.metrics import Period
 from bot.offline import NoMembers
 from bot.services import Services
 from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup, web
-from handlers.context import SuishouContext
+from handlers.context import BotData, Data, SuishouApp, SuishouBot, SuishouContext
 from handlers.courier import TelegramCourier
 from handlers.members import TelegramMembers
 from handlers.ordering import PerChatUpdateProcessor
@@ -65,10 +65,10 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limit: bool | BaseRateLimiter = True,
+    rate_limit: bool | BaseRateLimiter[Any] = True,
     retry: RetryPolicy | None = None,
     backoff: Backoff | None = None,
-) -> Application:
+) -> SuishouApp:
     """The Application for `config`.
 
     `rate_limit`: True for PTB's AIORateLimiter (Telegram's flood limits), False for none
@@ -78,7 +78,9 @@ def build_application(
     order: see handlers/ordering.py.
     """
     processor = PerChatUpdateProcessor()
-    builder = (
+    builder: ApplicationBuilder[
+        SuishouBot, SuishouContext, Data, Data, BotData, JobQueue[SuishouContext]
+    ] = (
         ApplicationBuilder()
         .token(token)
         .base_url(config.api_base_url)
@@ -90,7 +92,8 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .context_types(ContextTypes(context=SuishouContext))
+        .context_types(ContextTypes(context=SuishouContext, bot_data=BotData))
+        .job_queue(JobQueue[SuishouContext]())  # PTB's default, told whose context its jobs get
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -122,7 +125,7 @@ def build_application(
     return app
 
 
-def _add_handlers(app: Application) -> None:
+def _add_handlers(app: SuishouApp) -> None:
     private = filters.ChatType.PRIVATE
     groups_ = filters.ChatType.GROUPS
     # Order matters: commands first, then message kinds, then the catch-all.
@@ -168,7 +171,7 @@ def _add_handlers(app: Application) -> None:
     app.add_error_handler(errors.on_error)
 
 
-async def on_startup(app: Application) -> None:
+async def on_startup(app: SuishouApp) -> None:
     """Migrate the database, publish the command menus, check chats, schedule jobs."""
     services: Services = app.bot_data["services"]
     await services.start()
@@ -203,7 +206,7 @@ async def on_startup(app: Application) -> None:
 DIGEST_JOB = "digest:weekly"
 
 
-def schedule_digest(app: Application, services: Services) -> None:
+def schedule_digest(app: SuishouApp, services: Services) -> None:
     """The weekly digest on the configured crontab line; one job however often start runs."""
     assert app.job_queue is not None
     for job in app.job_queue.get_jobs_by_name(DIGEST_JOB):
@@ -222,16 +225,16 @@ def schedule_digest(app: Application, services: Services) -> None:
     )
 
 
-async def on_stop(app: Application) -> None:
+async def on_stop(app: SuishouApp) -> None:
     """Stop delivering (letting deliveries under way end) while the Bot still works."""
     await app.bot_data["services"].delivery.stop()
 
 
-async def on_shutdown(app: Application) -> None:
+async def on_shutdown(app: SuishouApp) -> None:
     await app.bot_data["services"].stop()
 
 
-async def _set_commands(app: Application, config: Config) -> None:
+async def _set_commands(app: SuishouApp, config: Config) -> None:
     """Riders' menu in private chats, staff's menu in groups, in each language."""
     menus = (
         (BotCommandScopeAllPrivateChats(), RIDER_COMMANDS),
@@ -244,7 +247,7 @@ async def _set_commands(app: Application, config: Config) -> None:
             await app.bot.set_my_commands(commands, scope=scope, language_code=code)
 
 
-async def _check_chats(app: Application, services: Services) -> None:
+async def _check_chats(app: SuishouApp, services: Services) -> None:
     """Warn early when the bot is not in a dispatcher chat, rather than at the first report."""
     config = services.config
     chats = [("supervisors", config.supervisors.chat.chat_id)]

@@ -313,7 +313,7 @@ class Casework:
         data: dict[str, Any] = {"reason": reason}
         if duplicate_of:
             data["duplicate_of"] = duplicate_of
-        reason_text = texts.t(self.lang, f"reject.{reason}")
+        reason_text: str = texts.t(self.lang, f"reject.{reason}")
         if duplicate_of:
             reason_text += f" #{duplicate_of}"
         told: list[bool] = []
@@ -337,7 +337,7 @@ class Casework:
         )
         return all(told)
 
-    def _rejected(self, report: Report, told: bool) -> str:
+    def _rejected(self, report: Report, told: bool) -> texts.Html:
         """Staff's answer says the rider was told only when they were."""
         key = "staff.rejected" if told else "staff.rejected_untold"
         return texts.t(self.lang, key, ticket=report.id)
@@ -409,11 +409,12 @@ class Casework:
             link = (
                 None if prompt else await reports.link_for_message(conn, where.chat_id, reply_to)
             )
-        if prompt is None and (
-            link is None or link.kind not in ("card", "photo", "location", "notice")
-        ):
+        if prompt is not None:
+            report_id = prompt.report_id
+        elif link is not None and link.kind in ("card", "photo", "location", "notice"):
+            report_id = link.report_id
+        else:
             return None
-        report_id = prompt.report_id if prompt else link.report_id  # type: ignore[union-attr]
         report = None
         try:
             report = await self._load(report_id)

@@ -115,6 +115,7 @@ def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
     config, problems = _load(path, need_token=not dry_run)
     if problems or config is None:
         return _report(problems)
+    from bot.delivery.outbox import Outbox  # noqa: PLC0415
     from bot.digest import Digests, parse_week, previous_week  # noqa: PLC0415
 
     try:
@@ -141,7 +142,8 @@ def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
     async def dry() -> str:
         db = await _database(config)
         try:
-            digests = Digests(config=config, db=db, outbox=None, clock=SystemClock())  # type: ignore[arg-type]
+            clock = SystemClock()  # a dry run puts nothing in the outbox
+            digests = Digests(config=config, db=db, outbox=Outbox(clock=clock), clock=clock)
             return await digests.plain_text(period)
         finally:
             await db.close()

@@ -310,6 +310,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
 
     if r.problems:
         raise ConfigError(r.problems)
+    assert supervisors is not None  # else _supervisors recorded a problem
     return Config(
         token_env=token_env,
         api_base_url=r.get(bot, "bot", "api_base_url", str, DEFAULT_API_URL),
@@ -324,7 +325,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
         max_photo_bytes=max_mb * 1024 * 1024,
         categories=categories,
         communities=communities,
-        supervisors=supervisors,  # type: ignore[arg-type]
+        supervisors=supervisors,
         casework=casework,
         calendar=calendar,
         digest=digest,
@@ -343,7 +344,9 @@ def _table(r: _Reader, raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-def _array_of_tables(r: _Reader, raw: Mapping[str, Any], key: str) -> Iterator[tuple[str, dict]]:
+def _array_of_tables(
+    r: _Reader, raw: Mapping[str, Any], key: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
     items = raw.get(key)
     if items is None:
         r.problem(key, "missing: define at least one [[" + key + "]]")

@@ -37,7 +37,9 @@ async def create(conn: AsyncConnection, rider_id: int, now: datetime) -> Draft:
             rider_id=rider_id, status=OPEN, photos_dropped=0, created_at=now, updated_at=now
         )
     )
-    draft = await get(conn, result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert always has one
+    draft = await get(conn, key[0])
     assert draft is not None
     return draft
 

@@ -51,7 +51,7 @@ class Backoff:
     unexpected_limit: int = 10  # a bug (not the channel) failing a row this often ends it
 
     def delay(self, attempts: int) -> float:
-        return min(self.first * 2 ** max(attempts - 1, 0), self.cap)
+        return min(self.first * 2.0 ** max(attempts - 1, 0), self.cap)
 
 
 @dataclass
