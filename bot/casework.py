@@ -313,9 +313,9 @@ class Casework:
         data: dict[str, Any] = {"reason": reason}
         if duplicate_of:
             data["duplicate_of"] = duplicate_of
-        reason_text: str = texts.t(self.lang, f"reject.{reason}")
+        reason_text = texts.t(self.lang, f"reject.{reason}")
         if duplicate_of:
-            reason_text += f" #{duplicate_of}"
+            reason_text = texts.Html(f"{reason_text} #{duplicate_of}")  # escaped once
         told: list[bool] = []
         tell = self._then_tell("notice.rejected", told, reason=reason_text)
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.delivery.worker import DeliveryWorker
+from bot.delivery.worker import Backoff, DeliveryWorker
 from storage import outbox as rows
 from storage.tables import outbox
 from tests.conftest import IN_XIGUAN, Stage, words
@@ -175,3 +175,9 @@ async def test_flood_control_postpones_only_its_chat_for_as_long_as_telegram_ask
     cards = [m for m in stage.chat_messages("dongguan") if "工单 #1 ·" in words(m)]
     assert len(cards) == 1
     assert any("已派往「东关社区」" in words(m) for m in stage.tg.bot_messages(rider.id))
+
+
+def test_the_wait_between_tries_stays_capped_however_long_telegram_is_down() -> None:
+    backoff = Backoff(first=2.0, cap=60.0)
+    assert [backoff.delay(n) for n in (1, 2, 3, 6)] == [2.0, 4.0, 8.0, 60.0]
+    assert backoff.delay(5000) == 60.0  # a day of failures: still a minute, no overflow
