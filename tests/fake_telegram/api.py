@@ -409,7 +409,8 @@ class FakeTelegram(BotApiMethods, Faults, Inspection):
         if fault in ("502", "lost-before"):
             with self._lock:
                 status = 502 if fault == "502" else 0  # 0: no answer at all
-                call = Call(method, normalise(params), sorted(files or {}), status, None)
+                name = self.method_names().get(method.lower(), method)
+                call = Call(name, normalise(params), sorted(files or {}), status, None)
                 call.at = time.monotonic()
                 self.turned_away.append(call)
             if fault == "502":
