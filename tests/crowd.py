@@ -86,6 +86,7 @@ class Act:
     at: float  # time.monotonic()
     before: str  # how what they acted on looked: they wait for it to change
     query: str | None = None  # a press: its callback query, whose toast may say why not
+    sent: tuple[int, int] | None = None  # a message (chat, id): the bot may reply to it
 
 
 class Crowd:
@@ -130,12 +131,27 @@ class Crowd:
         """Hand one update to the bot; what it was, to wait for its answer."""
         self.post(update)
         self.actions += 1
-        query = update.get("callback_query", {}).get("id")
-        return Act(time.monotonic(), before, query)
+        if "callback_query" in update:
+            return Act(time.monotonic(), before, query=update["callback_query"]["id"])
+        message = update["message"]
+        return Act(time.monotonic(), before, sent=(message["chat"]["id"], message["message_id"]))
 
     def answer(self, act: Act) -> dict[str, Any] | None:
-        """The toast a press got (None for a message, or while the button spins)."""
-        return self.tg.answer_to(act.query) if act.query is not None else None
+        """The toast a press got, or the bot's reply to a message (None while neither came)."""
+        if act.query is not None:
+            return self.tg.answer_to(act.query)
+        if act.sent is None:
+            return None
+        chat_id, message_id = act.sent
+        return next(
+            (
+                m
+                for m in self.tg.messages_after(chat_id, message_id)
+                if m["from"]["id"] == self.tg.bot_id
+                and m.get("reply_to_message", {}).get("message_id") == message_id
+            ),
+            None,
+        )
 
     def waiting(self, act: Act | None, now: str) -> bool:
         """Still waiting for `act` to change what it acted on (`now` is how that looks)?
@@ -191,7 +207,7 @@ class Person:
         """Told why not (say "刚刚被别人更新了"), a person tries again later, not forever:
         after GIVE_UP refusals of the same step on something that did not change."""
         act = self.acts.get(key)
-        if act is not None:
+        if act is not None and act.query is not None:
             answer = self.crowd.answer(act)
             if answer and answer.get("show_alert") and ERROR_TOAST not in (answer["text"] or ""):
                 look = (key, act.before)

@@ -116,7 +116,7 @@ class Rider(Person):
         """The ticket this draft became, as the rider was told (toast, summary or ticket)."""
         if not intent.pressed_submit:
             return None
-        answer = self.crowd.answer(act) if act else None
+        answer = self.crowd.answer(act) if act and act.query else None
         seen = [answer.get("text") or ""] if answer else []
         seen += [words(m) for m in self.crowd.tg.messages_after(self.user.id, self.first_id)]
         taken = {i.ticket for i in self.intents[: self.current]}
@@ -165,7 +165,12 @@ class Staff(Person):
             del self.cards[card_id]  # moved to another desk, or closed: nothing more to do
             return False
         now = state(card)
-        if self.gave_up(card_id, now) or self.crowd.waiting(self.acts.get(card_id), now):
+        act = self.acts.get(card_id)
+        if self.gave_up(card_id, now):
+            return False
+        # Staff need not wait for the card to change: their answer (a toast, or a reply to
+        # their message) comes after the step's card edit or prompt.
+        if self.crowd.waiting(act, now) and act is not None and self.crowd.answer(act) is None:
             return False
         token = TOKEN.search(words(card))
         intent = self.crowd.intent(token=token.group(0)) if token else None
