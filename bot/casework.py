@@ -592,6 +592,11 @@ class Casework:
         try:
             # Asked on one of this report's notices, never on another message (it is edited).
             await self.access.require_origin(ctx.chat_id, message_id, report.id, REPORTER_LINK)
+            if _answered_already(report, fixed):
+                # Pressed again: the first press took effect but its answer never showed (the
+                # bot was stopped in between, or Telegram lost it): the same answer, again.
+                key = "notice.thanks_fixed" if fixed else "notice.thanks_reopened"
+                return Outcome(edit=Reply(texts.t(ctx.lang, key, ticket=report.id)))
             if fixed:
                 await self._step(
                     report,
@@ -683,6 +688,13 @@ class Casework:
 
 
 After = Callable[[AsyncConnection, Report], Awaitable[None]]
+
+def _answered_already(report: Report, fixed: bool) -> bool:
+    """The rider's answer to 已解决？ is what the report already shows."""
+    if fixed:
+        return report.status == Status.CLOSED and report.close_reason == "confirmed"
+    return report.status == Status.REOPENED
+
 
 _EVENT = {
     Action.ACCEPT: "accepted",
