@@ -70,8 +70,9 @@ async def show(
     rider = await rider_of(request)
     report_id = report_id_of(request)
     seen = await web.my_reports.view(rider.id, report_id) if rider and report_id else None
-    if seen is None:
-        return render(request, "report.html", lang, status=404, view=None)
+    if seen is None:  # a refused form says why; otherwise the report is "not found"
+        code = status if status >= 400 else 404
+        return render(request, "report.html", lang, status=code, view=None, error=error)
     values = {"ticket": seen.report.id}
     return render(
         request,
