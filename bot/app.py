@@ -53,7 +53,7 @@ from handlers.web.courier import WebCourier
 
 log = logging.getLogger(__name__)
 
-RIDER_COMMANDS = ("report", "my", "me", "cancel", "lang", "help", "start")
+RIDER_COMMANDS = ("report", "my", "me", "link", "cancel", "lang", "help", "start")
 STAFF_COMMANDS = ("stats", "digest", "ticket", "export", "chatid")
 DRAFT_SWEEP_INTERVAL = timedelta(minutes=1)
 
@@ -153,6 +153,7 @@ def _add_handlers(app: SuishouApp) -> None:
     app.add_handler(CommandHandler("lang", rider.lang, private))
     app.add_handler(CommandHandler("my", rider.my, private))
     app.add_handler(CommandHandler("me", rider.me, private))
+    app.add_handler(CommandHandler("link", rider.link, private))
     app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), rider.photo))
     app.add_handler(MessageHandler(private & filters.LOCATION, rider.location))
     app.add_handler(MessageHandler(private & filters.CONTACT, rider.contact))

@@ -38,6 +38,7 @@ from bot.intake import FetchError, PhotoInput
 from bot.lifecycle import FINAL, REJECT_REASONS, Action, Actor, Refused, Role, Status, decide
 from bot.messages import Button, Outcome, Reply, say
 from bot.numbers import parse_ticket_id
+from bot.rider_answers import RiderAnswers
 from bot.rider_notices import FOLLOWER_LINK, REPORTER_LINK, RiderNotices
 from bot.riders import RiderCtx
 from storage import reports, riders
@@ -87,6 +88,7 @@ class Casework:
         self.clock = clock
         self.cards = dispatcher
         self.lang = config.language
+        self.answers = RiderAnswers(self)
 
     # ---- who may act ------------------------------------------------------------------
 
@@ -106,7 +108,7 @@ class Casework:
 
     async def _load(self, report_id: int) -> Report:
         """The report a button names; a vanished one makes the button stale."""
-        report = await self._find(report_id)
+        report = await self.find(report_id)
         if report is None:
             raise Refused("refused.stale")
         return report
@@ -147,7 +149,7 @@ class Casework:
         status = Status(report.status)
         lang = self.lang
         if cb.action == "acc":
-            await self._step(
+            await self.step(
                 report,
                 actor,
                 Action.ACCEPT,
@@ -204,7 +206,7 @@ class Casework:
 
     # ---- the steps --------------------------------------------------------------------
 
-    async def _step(
+    async def step(
         self,
         report: Report,
         actor: Actor,
@@ -288,7 +290,7 @@ class Casework:
             ),
         )
         told: list[bool] = []
-        await self._step(
+        await self.step(
             report,
             actor,
             Action.RESOLVE,
@@ -324,7 +326,7 @@ class Casework:
                 await self._merge_followers(conn, updated, duplicate_of)
             await tell(conn, updated)
 
-        await self._step(
+        await self.step(
             report,
             actor,
             Action.REJECT,
@@ -370,7 +372,7 @@ class Casework:
             await self.cards.put_card(conn, updated, event="transferred")
             await tell(conn, updated)
 
-        await self._step(
+        await self.step(
             report,
             actor,
             Action.TRANSFER,
@@ -442,7 +444,7 @@ class Casework:
             note = " ".join(text.split())[:NOTE_MAX]
             if not note:
                 return say(texts.t(lang, "staff.note_needed"))
-            stored = await self._store(photo) if photo else None
+            stored = await self.store_photo(photo) if photo else None
             asked = await self.resolve(report, actor, note, stored)
             reply = texts.t(
                 lang, "staff.resolved" if asked else "staff.resolved_unasked", ticket=report.id
@@ -464,7 +466,7 @@ class Casework:
         refusal for "missing", "elsewhere" and "itself", so numbers cannot be probed.
         """
         number = parse_ticket_id(text)
-        original = await self._find(number) if number else None
+        original = await self.find(number) if number else None
         if original is None or original.id == report.id:
             return None
         try:
@@ -473,11 +475,11 @@ class Casework:
             return None
         return original
 
-    async def _find(self, report_id: int) -> Report | None:
+    async def find(self, report_id: int) -> Report | None:
         async with self.db.transaction() as conn:
             return await reports.get(conn, report_id)
 
-    async def _store(self, photo: PhotoInput) -> Any:
+    async def store_photo(self, photo: PhotoInput) -> Any:
         try:
             return await self.photos.save(await photo.fetch())
         except (PhotoRejected, FetchError) as exc:  # a photo is optional; keep the words
@@ -488,7 +490,7 @@ class Casework:
         self, report: Report, actor: Actor, text: str, photo: PhotoInput | None
     ) -> Outcome:
         decide(Status(report.status), report.handler_id, actor, Action.REPLY)
-        stored = await self._store(photo) if photo else None
+        stored = await self.store_photo(photo) if photo else None
         if not text.strip() and stored is None:
             return say(texts.t(self.lang, "staff.empty_reply"))
         async with self.db.transaction() as conn:
@@ -524,7 +526,7 @@ class Casework:
         number = parse_ticket_id(args[0]) if args else None
         if number is None:
             return say(texts.t(self.lang, "ticket.usage"))
-        report = await self._find(number)
+        report = await self.find(number)
         if report is None or not (
             desk.community is None or report.community_id == desk.community.id
         ):
@@ -551,83 +553,36 @@ class Casework:
             link = await reports.link_for_message(conn, ctx.chat_id, reply_to)
         if link is None or link.kind not in (REPORTER_LINK, FOLLOWER_LINK):
             return None
-        report = await self._find(link.report_id)
+        report = await self.find(link.report_id)
         if report is None:
             return None
-        if link.kind == FOLLOWER_LINK or report.rider_id != ctx.rider.id:
+        if link.kind == FOLLOWER_LINK:
             # A +1 follower is not the reporter: their words do not go under the card.
             return say(texts.t(ctx.lang, "follow.no_reply", ticket=report.id))
-        actor = Actor(Role.RIDER, ctx.rider.id)
-        try:
-            decide(Status(report.status), report.handler_id, actor, Action.REPLY)
-        except Refused as exc:
-            return say(texts.t(ctx.lang, exc.key, ticket=report.id))
-        stored = await self._store(photo) if photo else None
-        body = texts.t(
-            self.lang, "staff.rider_says", ticket=report.id, text=text.strip()[:NOTE_MAX] or "📷"
-        )
-        async with self.db.transaction() as conn:
-            await self.post_to_staff(
-                conn,
-                report,
-                Reply(body, photo=stored.path if stored else None),
-                event={
-                    "kind": "rider_replied",
-                    "role": "rider",
-                    "actor": ctx.rider.id,
-                    "data": {"text": text.strip()[:NOTE_MAX]},
-                },
-                from_rider=ctx.rider.id,
-            )
-        return say(texts.t(ctx.lang, "notice.relayed", ticket=report.id))
+        answer = await self.answers.reply(ctx, report.id, text, photo)
+        return say(answer.text(ctx.lang))
 
     async def feedback(
         self, ctx: RiderCtx, report_id: int, fixed: bool, message_id: int | None
     ) -> Outcome:
-        """已解决？ Fixed closes the report; not fixed reopens it (返工) and tells the staff."""
-        report = await self._find(report_id)
+        """已解决？ pressed in Telegram: on one of this report's own notices (it is edited)."""
+        report = await self.find(report_id)
         if report is None or report.rider_id != ctx.rider.id:
             return Outcome(toast=texts.t(ctx.lang, "button.stale"), alert=True)
-        actor = Actor(Role.RIDER, ctx.rider.id)
         try:
-            # Asked on one of this report's notices, never on another message (it is edited).
             await self.access.require_origin(ctx.chat_id, message_id, report.id, REPORTER_LINK)
-            if _answered_already(report, fixed):
-                # Pressed again: the first press took effect but its answer never showed (the
-                # bot was stopped in between, or Telegram lost it): the same answer, again.
-                key = "notice.thanks_fixed" if fixed else "notice.thanks_reopened"
-                return Outcome(edit=Reply(texts.t(ctx.lang, key, ticket=report.id)))
-            if fixed:
-                await self._step(
-                    report,
-                    actor,
-                    Action.CONFIRM,
-                    event="confirmed",
-                    data={"fixed": True},
-                    closed_at=report.resolved_at,
-                    outcome="fixed",
-                    close_reason="confirmed",
-                )
-            else:
-                await self._step(
-                    report,
-                    actor,
-                    Action.REOPEN,
-                    event="reopened",
-                    data={"fixed": False},
-                    reopen_count=report.reopen_count + 1,
-                    after=self._then_tell_staff("staff.reopened"),
-                )
         except Refused as exc:
             return Outcome(toast=texts.t(ctx.lang, exc.key, ticket=report.id), alert=True)
-        key = "notice.thanks_fixed" if fixed else "notice.thanks_reopened"
-        return Outcome(edit=Reply(texts.t(ctx.lang, key, ticket=report.id)))
+        answer = await self.answers.feedback(ctx, report.id, fixed)
+        if not answer.ok:
+            return Outcome(toast=answer.text(ctx.lang), alert=True)
+        return Outcome(edit=Reply(answer.text(ctx.lang)))
 
     async def auto_close(self, report: Report) -> bool:
         """Nobody answered 已解决？ in time: closed as fixed, and the rider is told."""
         hours = int(self.config.casework.confirm_window.total_seconds() // 3600)
         try:
-            await self._step(
+            await self.step(
                 report,
                 Actor(Role.SYSTEM),
                 Action.AUTO_CLOSE,
@@ -652,7 +607,7 @@ class Casework:
 
     # ---- messages out -----------------------------------------------------------------
 
-    def _then_tell_staff(self, key: str) -> After:
+    def then_tell_staff(self, key: str) -> After:
         async def tell(conn: AsyncConnection, report: Report) -> None:
             reply = Reply(texts.t(self.lang, key, ticket=report.id))
             await self.post_to_staff(conn, report, reply)
@@ -688,13 +643,6 @@ class Casework:
 
 
 After = Callable[[AsyncConnection, Report], Awaitable[None]]
-
-def _answered_already(report: Report, fixed: bool) -> bool:
-    """The rider's answer to 已解决？ is what the report already shows."""
-    if fixed:
-        return report.status == Status.CLOSED and report.close_reason == "confirmed"
-    return report.status == Status.REOPENED
-
 
 _EVENT = {
     Action.ACCEPT: "accepted",

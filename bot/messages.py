@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from bot import texts
 from bot.geo import LatLon
 
 
@@ -87,3 +88,17 @@ class Card:
     text: str
     location: LatLon
     buttons: Buttons = field(default=())
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What became of the rider's answer: `ok`, and the catalogue key that says so (its
+    values in `values`, e.g. the ticket), for the channel to word in its own way."""
+
+    ok: bool
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        """The words, as HTML (the catalogue's, values escaped)."""
+        return texts.t(lang, self.key, **self.values)

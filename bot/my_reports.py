@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import callbacks, texts
 from bot.cards import history_line, place_name
 from bot.config import Config
 from bot.figures import Figures
 from bot.formatting import when
+from bot.lifecycle import Status
 from bot.messages import Button, Outcome, Reply, say
 from bot.metrics import Period
 from bot.riders import RiderCtx
 from storage import reports
 from storage.database import Database
+from storage.records import Report
 
 LIST_LIMIT = 10
 RIDER_VISIBLE = frozenset(
@@ -28,10 +32,26 @@ RIDER_VISIBLE = frozenset(
         "reopened",
         "auto_closed",
         "joined",
+        "rider_replied",
     }
 )
 # A follower (+1, or a merged duplicate) sees the steps, not the staff↔reporter conversation.
 FOLLOWER_VISIBLE = RIDER_VISIBLE - {"replied", "rider_replied"}
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """One report as its rider may see it, for a channel to draw (the web page).
+
+    `steps`: the visible events, oldest first, each with its data minus the staff member's
+    name (riders never see who), and for a follower minus the words too. `asks`: 已解决？
+    waits for this rider's answer, about resolution number `report.resolve_count`.
+    """
+
+    report: Report
+    reporter: bool
+    steps: list[dict[str, Any]]
+    asks: bool
 
 
 class MyReports:
@@ -65,15 +85,18 @@ class MyReports:
         rows = tuple(tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5))
         return Outcome(replies=(Reply("\n".join(lines), rows),))
 
-    async def me(self, ctx: RiderCtx, now: datetime) -> Outcome:
-        """/me: this month's reports, points and rank among riders."""
-        lang = ctx.lang
+    async def standing(self, rider_id: int, now: datetime) -> dict[str, int] | None:
+        """This month's reports, points and rank among riders (None: nothing this month)."""
         local = now.astimezone(self.config.timezone)
         start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         end = (start + timedelta(days=32)).replace(day=1)
-        month = Period(start, end)
+        return await self.figures.standing(rider_id, Period(start, end), self.config.points)
+
+    async def me(self, ctx: RiderCtx, now: datetime) -> Outcome:
+        """/me: this month's reports, points and rank among riders."""
+        lang = ctx.lang
         rules = self.config.points
-        mine = await self.figures.standing(ctx.rider.id, month, rules)
+        mine = await self.standing(ctx.rider.id, now)
         if mine is None:
             return say(
                 texts.t(lang, "me.nothing", accepted=rules.accepted, bonus=rules.fixed_bonus)
@@ -82,12 +105,10 @@ class MyReports:
 
     async def detail(self, ctx: RiderCtx, report_id: int) -> Outcome:
         lang = ctx.lang
-        async with self.db.transaction() as conn:
-            report = await reports.get(conn, report_id)
-            followers = await reports.follower_ids(conn, report_id) if report else []
-            history = await reports.history(conn, report_id) if report else []
-        if report is None or (report.rider_id != ctx.rider.id and ctx.rider.id not in followers):
+        seen = await self.view(ctx.rider.id, report_id)
+        if seen is None:
             return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
+        report = seen.report
         icon, name = self.config.category_label(report.category, lang)
         tz = self.config.timezone
         lines = [
@@ -102,18 +123,26 @@ class MyReports:
             texts.t(lang, "my.place", place=place_name(self.config, report.community_id, lang)),
             texts.t(lang, "card.deadline_short", when=when(report.deadline_at, tz, lang)),
         ]
-        reporter = report.rider_id == ctx.rider.id
-        if report.note and reporter:
+        if report.note and seen.reporter:
             lines.append(texts.t(lang, "card.note", note=report.note))
-        kinds = RIDER_VISIBLE if reporter else FOLLOWER_VISIBLE
         # Riders see what happened, not which staff member did it; followers not the
         # words either (notes and replies were for the reporter).
-        hidden = {"name": None} if reporter else {"name": None, "note": None, "text": None}
-        visible = [e for e in history if e["kind"] in kinds]
-        if visible:
+        if seen.steps:
             lines.append(texts.t(lang, "card.history"))
-            lines += [
-                history_line(self.config, {**e, "data": {**e["data"], **hidden}}, lang)
-                for e in visible
-            ]
+            lines += [history_line(self.config, e, lang) for e in seen.steps]
         return say("\n".join(lines))
+
+    async def view(self, rider_id: int, report_id: int) -> ReportView | None:
+        """The report for its reporter or a follower; None for anyone else (or no such)."""
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+            followers = await reports.follower_ids(conn, report_id) if report else []
+            history = await reports.history(conn, report_id) if report else []
+        if report is None or (report.rider_id != rider_id and rider_id not in followers):
+            return None
+        reporter = report.rider_id == rider_id
+        kinds = RIDER_VISIBLE if reporter else FOLLOWER_VISIBLE
+        hidden = {"name": None} if reporter else {"name": None, "note": None, "text": None}
+        steps = [{**e, "data": {**e["data"], **hidden}} for e in history if e["kind"] in kinds]
+        asks = reporter and report.status == Status.RESOLVED
+        return ReportView(report, reporter, steps, asks)

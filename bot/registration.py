@@ -6,16 +6,33 @@ report straight away and register later.
 
 from __future__ import annotations
 
+import re
+
 from bot import callbacks, texts
 from bot.callbacks import Callback
 from bot.cards import PLATFORM_KEYS
 from bot.clock import Clock
-from bot.messages import AskFor, Button, Outcome, Reply, say
+from bot.messages import Answer, AskFor, Button, Outcome, Reply, say
 from bot.riders import RiderCtx
 from storage import riders
 from storage.database import Database
 
 NAME_MAX = 20
+PHONE = re.compile(r"\+?[0-9]{6,15}")  # a mobile or landline number, digits only once cleaned
+
+
+def clean_name(typed: str) -> str | None:
+    """The display name as it will be kept, or None when it breaks the rules."""
+    name = " ".join(typed.split())
+    if not name or len(name) > NAME_MAX or name.startswith("/"):
+        return None
+    return name
+
+
+def clean_phone(typed: str) -> str | None:
+    """A typed phone number without its spaces, dashes and brackets; None if it is not one."""
+    number = re.sub(r"[\s()\-]", "", typed)
+    return number if PHONE.fullmatch(number) else None
 
 
 class Registration:
@@ -43,14 +60,14 @@ class Registration:
         return Outcome(replies=(Reply(texts.t(lang, "start.welcome"), ((button,),)),))
 
     async def set_name(self, ctx: RiderCtx, name: str) -> Outcome:
-        name = " ".join(name.split())
-        if not name or len(name) > NAME_MAX or name.startswith("/"):
+        cleaned = clean_name(name)
+        if cleaned is None:
             return Outcome(
                 replies=(Reply(texts.t(ctx.lang, "register.bad_name", limit=NAME_MAX)),)
             )
         async with self.db.transaction() as conn:
-            await riders.set_fields(conn, ctx.rider.id, display_name=name, awaiting=None)
-        return Outcome(replies=(self._ask_platform(ctx, name),))
+            await riders.set_fields(conn, ctx.rider.id, display_name=cleaned, awaiting=None)
+        return Outcome(replies=(self._ask_platform(ctx, cleaned),))
 
     def _ask_platform(self, ctx: RiderCtx, name: str) -> Reply:
         lang = ctx.lang
@@ -115,3 +132,29 @@ class Registration:
             ),
         )
         return Outcome(replies=(Reply(texts.t(ctx.lang, "lang.choose"), buttons),))
+
+    async def register(self, ctx: RiderCtx, name: str, platform: str, phone: str) -> Answer:
+        """报到 in one go (a form): the same rules as the chat's steps; the phone may be empty.
+
+        A form has no contact button to prove the number is the rider's own: it is kept as
+        typed, for the county's staff only, as the chat's is.
+        """
+        cleaned = clean_name(name)
+        if cleaned is None:
+            return Answer(False, "register.bad_name", {"limit": NAME_MAX})
+        if platform not in PLATFORM_KEYS:
+            return Answer(False, "page.bad_platform")
+        number = clean_phone(phone) if phone.strip() else None
+        if phone.strip() and number is None:
+            return Answer(False, "page.bad_phone")
+        async with self.db.transaction() as conn:
+            await riders.set_fields(
+                conn,
+                ctx.rider.id,
+                display_name=cleaned,
+                platform=platform,
+                phone=number,
+                awaiting=None,
+                registered_at=ctx.rider.registered_at or self.clock.now(),
+            )
+        return Answer(True, "page.registered", {"name": cleaned})

@@ -23,6 +23,7 @@ from bot.dispatch import Dispatcher
 from bot.intake import Intake
 from bot.ledger import Ledger
 from bot.limits import RiderLimits
+from bot.linking import Linking
 from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
 from bot.ports import Courier, MemberLookup
@@ -66,6 +67,7 @@ class Services:
     limits: RiderLimits
     chat_moves: ChatMoves
     tickets: Tickets
+    linking: Linking
 
     @classmethod
     def create(
@@ -153,6 +155,7 @@ class Services:
                 config.limits.messages_per_minute, config.limits.reports_per_hour, clock
             ),
             chat_moves=moves,
+            linking=Linking(config=config, db=db, clock=clock, dispatcher=dispatcher),
         )
 
     async def start(self) -> None:

@@ -90,6 +90,12 @@ async def me(update: Update, context: SuishouContext) -> None:
     await context.courier.deliver(update, await services.my_reports.me(ctx, services.clock.now()))
 
 
+async def link(update: Update, context: SuishouContext) -> None:
+    """/link: a one-time code that joins the rider's web page to this account."""
+    ctx = await _rider(update, context)
+    await context.courier.deliver(update, await context.services.linking.new_code(ctx))
+
+
 async def my(update: Update, context: SuishouContext) -> None:
     """/my: recent reports and their status."""
     ctx = await _rider(update, context)

@@ -90,6 +90,18 @@ rider_accounts = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# One-time codes a Telegram rider gets with /link and types on the web page, so the device's
+# reports and points become theirs. Only the code's SHA-256 is kept.
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("rider_id", ForeignKey("riders.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
 photos = Table(
     "photos",
     metadata,

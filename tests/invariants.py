@@ -31,6 +31,9 @@ from tests.fake_telegram import Call, FakeTelegram
 
 # The bot died this soon after Telegram applied a call: it may not have recorded the answer.
 LOST_WINDOW = 3.0
+# A call Telegram applied this soon after a kill was on its way when the bot died (a dead
+# process sends nothing): its answer was never read either.
+IN_FLIGHT = 1.0
 
 
 class BrokenInvariants(AssertionError):
@@ -62,6 +65,8 @@ def lost_answer(kills: Sequence[float]) -> Callable[[Call], str | None]:
         for kill in kills:
             if 0 <= kill - call.at <= LOST_WINDOW:
                 return f"the bot was killed {kill - call.at:.2f} s after Telegram applied it"
+            if 0 < call.at - kill <= IN_FLIGHT:
+                return f"it was on its way when the bot was killed ({call.at - kill:.2f} s before)"
         return None
 
     return why

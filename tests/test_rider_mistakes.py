@@ -243,7 +243,16 @@ async def test_command_menus_are_set_in_both_languages(stage: Stage) -> None:
     scope = {"type": "all_private_chats"}
     zh = stage.tg.commands(scope=scope, language_code=None)
     en = stage.tg.commands(scope=scope, language_code="en")
-    assert [c["command"] for c in zh] == ["report", "my", "me", "cancel", "lang", "help", "start"]
+    assert [c["command"] for c in zh] == [
+        "report",
+        "my",
+        "me",
+        "link",
+        "cancel",
+        "lang",
+        "help",
+        "start",
+    ]
     assert zh[0]["description"] == "上报隐患" and en[0]["description"] == "Report a hazard"
     staff = stage.tg.commands(scope={"type": "all_group_chats"}, language_code=None)
     assert [c["command"] for c in staff] == ["stats", "digest", "ticket", "export", "chatid"]

@@ -245,3 +245,34 @@ async def test_the_page_converts_for_chinese_maps_exactly_as_the_server(site: Si
         back = await page.evaluate("p => window.Suishou.gcjToWgs(p)", gcj)
         assert back["lat"] == pytest.approx(point.lat, abs=1e-9)
         assert back["lng"] == pytest.approx(point.lon, abs=1e-9)
+
+
+async def test_staff_reply_reaches_the_page_and_the_rider_answers_fixed(site: Site) -> None:
+    """Across channels: staff reply on Telegram, the rider reads it and answers on the page,
+    staff resolve, the rider presses Fixed on the page, and the card in Telegram is closed."""
+    page = await site.phone(at=IN_XIGUAN)
+    await page.set_input_files("#camera", photo_file(jpeg()))
+    await page.get_by_role("button", name="社会治安").click()
+    await page.get_by_role("button", name="✅ 提交").click()
+    await page.get_by_text("工单号 #1").wait_for()
+    stage = site.stage
+    await card_recorded(stage)
+    staff = staff_of(stage, "xiguan", "张三")
+    await stage.send(staff.press(card_of(stage, "xiguan"), "✋ 受理"))
+    await stage.send(staff.reply(card_of(stage, "xiguan"), text="请问是哪一侧的路灯？"))
+    await page.goto(f"{site.url}my/1")
+    await page.get_by_text("请问是哪一侧的路灯？").wait_for()
+    await page.fill("#reply", "北侧，靠近公交站")
+    await page.get_by_role("button", name="发送").click()
+    await page.get_by_text("已收到，正在转告社区（工单 #1）。").wait_for()
+    await stage.delivered()
+    assert words(stage.chat_messages("xiguan")[-1]) == "💬 骑手回复（工单 #1）：北侧，靠近公交站"
+    await stage.send(staff.press(card_of(stage, "xiguan"), "✅ 办结"))
+    await stage.send(staff.reply(stage.chat_messages("xiguan")[-1], text="已更换灯泡"))
+    await page.reload()
+    await page.get_by_text("问题解决了吗？").wait_for()
+    await page.get_by_role("button", name="✅ 已解决").click()
+    await page.get_by_text("谢谢确认！工单 #1 已结案。").wait_for()
+    assert "张三" not in await page.content() and page.errors == []
+    await stage.delivered()
+    assert "已结案" in words(card_of(stage, "xiguan"))

@@ -33,6 +33,10 @@ def build(
         config=config,
         intake=intake,
         my_reports=services.my_reports,
+        answers=services.casework.answers,
+        registration=services.registration,
+        linking=services.linking,
+        clock=services.clock,
         secret=secret if secret is not None else config.web.secret(),
         telegram_on=telegram_on,
     )

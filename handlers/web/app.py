@@ -1,7 +1,9 @@
 """The web channel's ASGI application: the riders' phone page and what it posts to.
 
-Routes (handlers/web/pages.py, handlers/web/submit.py) identify the device, then call the
-core: bot/form_intake.py files a report, bot/my_reports.py tells a rider about theirs.
+Routes (handlers/web/pages.py, submit.py, mine.py, profile.py) identify the device, then
+call the core: bot/form_intake.py files a report, bot/my_reports.py tells a rider about
+theirs, bot/rider_answers.py takes their reply and their 已解决？ answer (as from Telegram),
+bot/registration.py their 报到, bot/linking.py joins the device to a Telegram rider.
 Static files (the page's script and style, and Leaflet) are served from inside the package:
 nothing comes from a CDN. Photos are never served at all.
 """
@@ -22,10 +24,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.clock import Clock
 from bot.config import Config
 from bot.form_intake import FormIntake
+from bot.linking import Linking
 from bot.my_reports import MyReports
-from handlers.web import pages, submit
+from bot.registration import Registration
+from bot.rider_answers import RiderAnswers
+from handlers.web import mine, pages, profile, submit
 from handlers.web.device import Signer
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -38,6 +44,10 @@ class Web:
     config: Config
     intake: FormIntake
     my_reports: MyReports
+    answers: RiderAnswers
+    registration: Registration
+    linking: Linking
+    clock: Clock
     signer: Signer
     telegram_on: bool
     public_url: str
@@ -54,6 +64,10 @@ def create_app(
     config: Config,
     intake: FormIntake,
     my_reports: MyReports,
+    answers: RiderAnswers,
+    registration: Registration,
+    linking: Linking,
+    clock: Clock,
     secret: bytes,
     telegram_on: bool,
     public_url: str | None = None,
@@ -62,6 +76,10 @@ def create_app(
         config=config,
         intake=intake,
         my_reports=my_reports,
+        answers=answers,
+        registration=registration,
+        linking=linking,
+        clock=clock,
         signer=Signer(secret),
         telegram_on=telegram_on,
         public_url=public_url or config.web.public_url(),
@@ -77,7 +95,12 @@ def create_app(
             Route("/", pages.rider_page, methods=["GET"]),
             Route("/reports", submit.file_report, methods=["POST"]),
             Route("/my", pages.my_reports, methods=["GET"]),
-            Route("/my/{report_id}", pages.my_report, methods=["GET"]),
+            Route("/my/{report_id}", mine.my_report, methods=["GET"]),
+            Route("/my/{report_id}/reply", mine.reply, methods=["POST"]),
+            Route("/my/{report_id}/feedback", mine.feedback, methods=["POST"]),
+            Route("/me", profile.me, methods=["GET"]),
+            Route("/me", profile.register, methods=["POST"]),
+            Route("/me/link", profile.link, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

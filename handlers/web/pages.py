@@ -1,4 +1,4 @@
-"""The rider's pages: the report form, their reports, one report's progress.
+"""The rider's pages: the report form and their reports (one report: handlers/web/mine.py).
 
 A device gets its signed cookie on its first visit; it becomes a rider with its first report.
 Another device's report is "not found" (404), never "forbidden": ticket numbers are counted
@@ -17,7 +17,6 @@ from starlette.responses import HTMLResponse, Response
 from bot import texts
 from bot.config import Config
 from bot.formatting import when
-from bot.riders import RiderCtx
 from handlers.web import device
 from handlers.web.words import LANG_COOKIE, lang_of, page_texts, plain
 from storage import accounts
@@ -31,13 +30,15 @@ def _web(request: Request) -> Any:
     return request.app.state.web
 
 
-def _render(
+def render(
     request: Request, template: str, lang: str, status: int = 200, **values: Any
 ) -> Response:
     web = _web(request)
     page = web.templates.get_template(template).render(
         lang=lang,
         t=lambda key, **v: plain(lang, f"web.{key}", **v),
+        p=lambda key, **v: plain(lang, f"page.{key}", **v),
+        say=lambda key, **v: plain(lang, key, **v),
         prefix=web.prefix,
         other=next(x for x in texts.LANGUAGES if x != lang),
         **values,
@@ -94,7 +95,7 @@ async def rider_page(request: Request) -> Response:
     }
     # In a <script type="application/json">: only "</" could end it early.
     blob = json.dumps(page_config, ensure_ascii=False).replace("</", "<\\/")
-    return _render(
+    return render(
         request,
         "rider.html",
         lang,
@@ -126,7 +127,7 @@ async def my_reports(request: Request) -> Response:
     web = _web(request)
     config: Config = web.config
     lang = lang_of(request, config.language)
-    rider = await _rider(request)
+    rider = await rider_of(request)
     rows = []
     if rider is not None:
         async with web.intake.db.transaction() as conn:
@@ -142,27 +143,10 @@ async def my_reports(request: Request) -> Response:
                     "place": config.desk_name(report.community_id),
                 }
             )
-    return _render(request, "my.html", lang, reports=rows)
+    return render(request, "my.html", lang, reports=rows)
 
 
-async def my_report(request: Request) -> Response:
-    """One report's progress, in the words /my uses on Telegram (bot/my_reports.py)."""
-    web = _web(request)
-    lang = lang_of(request, web.config.language)
-    rider = await _rider(request)
-    raw_id = request.path_params["report_id"]
-    report_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10 else 0
-    outcome = None
-    if rider is not None and report_id > 0:
-        outcome = await web.my_reports.detail(RiderCtx(rider, lang), report_id)
-    if outcome is None or not outcome.replies:
-        return _render(request, "report.html", lang, status=404, detail=None)
-    # The catalogue's Telegram HTML (values escaped by bot.texts): safe as page markup.
-    lines = [Markup(line) for line in outcome.replies[0].text.split("\n")]
-    return _render(request, "report.html", lang, detail=lines)
-
-
-async def _rider(request: Request) -> Any:
+async def rider_of(request: Request) -> Any:
     web = _web(request)
     known = device.device(request, web.signer)
     if known is None:
