@@ -166,6 +166,10 @@ def test_killed_again_and_again_nothing_is_lost_and_nothing_comes_twice(tmp_path
         finally:
             tg.on_applied = None
             if bot.proc is not None and bot.proc.poll() is None:
+                # Ctrl-C once it is up (a run restarted just before may still be importing).
+                deadline = time.monotonic() + 30
+                while not bot.ready() and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 interrupt(bot.proc)
         check_reports(asyncio.run(reports_per_draft(parsed.database_url)), crowd, found)
     evidence = "\n".join(
