@@ -43,7 +43,7 @@ from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor  # noq
 
 import bot.app  # noqa: E402
 from bot.app import build_application, on_shutdown, on_startup  # noqa: E402
-from handlers.ordering import PerChatUpdateProcessor  # noqa: E402
+from handlers.telegram.ordering import PerChatUpdateProcessor  # noqa: E402
 from tests.conftest import TOKEN, Stage, make_config, make_world  # noqa: E402
 from tests.fake_telegram import FakeRequest, FakeTelegram, Person  # noqa: E402
 from tests.test_casework import card_of, staff_of  # noqa: E402

@@ -43,12 +43,13 @@ from bot.delivery.worker import Backoff
 from bot.metrics import Period
 from bot.offline import NoMembers
 from bot.services import Services
-from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup, web
-from handlers.context import BotData, Data, SuishouApp, SuishouBot, SuishouContext
-from handlers.courier import TelegramCourier
-from handlers.members import TelegramMembers
-from handlers.ordering import PerChatUpdateProcessor
-from handlers.steady import RetryPolicy, SteadyBot
+from handlers import startup, web
+from handlers.telegram import buttons, dispatcher, errors, groups, jobs, limits, rider
+from handlers.telegram.context import BotData, Data, SuishouApp, SuishouBot, SuishouContext
+from handlers.telegram.courier import TelegramCourier
+from handlers.telegram.members import TelegramMembers
+from handlers.telegram.ordering import PerChatUpdateProcessor
+from handlers.telegram.steady import RetryPolicy, SteadyBot
 from handlers.web.courier import WebCourier
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def build_application(
     (tests), or a rate limiter of one's own. `retry`: how long one delivery is retried through
     Telegram's hiccups before the outbox postpones it for `backoff` (tests pass fast ones).
     Updates of different chats are handled side by side, each chat's (and each person's) in
-    order: see handlers/ordering.py.
+    order: see handlers/telegram/ordering.py.
     """
     processor = PerChatUpdateProcessor()
     builder: ApplicationBuilder[
@@ -140,8 +141,8 @@ def _add_handlers(app: SuishouApp) -> None:
     )
     app.add_handler(CommandHandler("ticket", dispatcher.ticket, groups_))
     # Figures are counted in SQL for their period alone (milliseconds); a ledger export
-    # takes longer, but updates of other chats never wait for it (handlers/ordering.py), and
-    # a burst of commands in one chat runs one after another, in order.
+    # takes longer, but updates of other chats never wait for it (handlers/telegram/
+    # ordering.py), and a burst of commands in one chat runs one after another, in order.
     app.add_handler(CommandHandler("stats", dispatcher.stats, groups_))
     app.add_handler(CommandHandler("digest", dispatcher.digest, groups_))
     app.add_handler(CommandHandler("export", dispatcher.export, groups_))

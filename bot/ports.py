@@ -1,6 +1,6 @@
 """What the application needs from the outside world, stated as protocols.
 
-A Courier is a channel's way of delivering one message now (handlers/courier.py for
+A Courier is a channel's way of delivering one message now (handlers/telegram/courier.py for
 Telegram). The application never calls it directly: it puts messages in the outbox
 (bot/delivery/), whose worker hands them to the courier of the recipient's channel. The
 only direct uses are answers to the person acting (handled by the channel) and the ledger

@@ -24,7 +24,7 @@ from bot.config import Config, parse_config
 from bot.delivery.worker import Backoff
 from bot.geo import LatLon, gcj02_to_wgs84
 from bot.services import Services
-from handlers.steady import RetryPolicy
+from handlers.telegram.steady import RetryPolicy
 from tests.databases import database_url, drop_created
 from tests.fake_telegram import FakeRequest, FakeTelegram, Person
 
@@ -153,7 +153,7 @@ def make_config(
         "database_url": database_url(tmp_path),
         "photo_dir": str(tmp_path / "photos"),
     }
-    raw["reports"].update({"album_wait_seconds": 0.05, **reports})
+    raw["reports"].update({"album_wait_seconds": 0.3, **reports})
     for community in raw["communities"]:
         community["chat_id"] = chats[community["id"]]
         community.pop("topic_id", None)

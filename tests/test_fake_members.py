@@ -2,7 +2,8 @@
 
 Each ChatMember status parses into the library's own class (so the JSON has every field
 Telegram sends), leaving and bans post Telegram's service message, and the errors are
-Telegram's. The bot's reading of a status (handlers/members.py) is checked on the same fake.
+Telegram's. The bot's reading of a status (handlers/telegram/members.py) is checked on the
+same fake.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden
 
 from bot.ports import MembershipUnknown
-from handlers.members import TelegramMembers
+from handlers.telegram.members import TelegramMembers
 from tests.fake_telegram import FakeRequest, FakeTelegram
 
 

@@ -12,7 +12,7 @@ from telegram import Update
 from bot.cli import main as cli
 from bot.config import LimitSettings, load_config, parse_config
 from bot.limits import RiderLimits, SlidingLimit, Verdict
-from handlers.ordering import update_keys
+from handlers.telegram.ordering import update_keys
 from tests.conftest import FakeClock
 from tests.fake_telegram import FakeTelegram
 from tests.test_config import EXAMPLE, example, problems_of

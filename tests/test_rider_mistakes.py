@@ -8,8 +8,8 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
-from handlers import jobs
-from handlers.context import SuishouContext
+from handlers.telegram import jobs
+from handlers.telegram.context import SuishouContext
 from storage.tables import drafts, reports, riders
 from tests.conftest import (
     FAR_AWAY,

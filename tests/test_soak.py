@@ -13,7 +13,7 @@ waits are recorded instead of slept (a 429's retry_after costs nothing), and sim
 runs a second a tick, so over a hundred reports and their faults fit in CI's budget while
 the per-rider limits still hold. Updates go through the Application's update queue, so
 they are handled as `suishou run` handles them: concurrently across chats, in order
-within one (handlers/ordering.py). The real process, killed and restarted, is
+within one (handlers/telegram/ordering.py). The real process, killed and restarted, is
 tests/test_crash.py's business.
 
 The plan and the faults are seeded; the order in which concurrent handlers reach Telegram

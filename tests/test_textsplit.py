@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from handlers.textsplit import fit, split_html, visible_length
+from handlers.telegram.textsplit import fit, split_html, visible_length
 from tests.fake_telegram import parse_html, utf16_len
 
 TRIM = " \t\r\n\f\v"

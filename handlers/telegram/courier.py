@@ -18,9 +18,9 @@ from bot.config import ChatTarget
 from bot.geo import LatLon
 from bot.messages import Card, Outcome, Reply
 from bot.ports import DeliveryError
-from handlers.keyboards import inline, markup
-from handlers.steady import delivery_error
-from handlers.textsplit import CAPTION_LIMIT, TEXT_LIMIT, fit, split_html, visible_length
+from handlers.telegram.keyboards import inline, markup
+from handlers.telegram.steady import delivery_error
+from handlers.telegram.textsplit import CAPTION_LIMIT, TEXT_LIMIT, fit, split_html, visible_length
 from storage.records import CardMessage
 
 log = logging.getLogger(__name__)

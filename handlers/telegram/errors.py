@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 
 from bot.messages import Outcome, say
 from bot.texts import pick_language, t
-from handlers.context import SuishouContext
+from handlers.telegram.context import SuishouContext
 
 log = logging.getLogger(__name__)
 

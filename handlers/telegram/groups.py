@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.context import SuishouContext
+from handlers.telegram.context import SuishouContext
 
 
 async def private_only(update: Update, context: SuishouContext) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers.context import SuishouContext
+from handlers.telegram.context import SuishouContext
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ def update_keys(update: object) -> tuple[int, ...]:
 
 
 class Gate(Protocol):
-    """Decides, as an update arrives, whether it is handled (see handlers/limits.py)."""
+    """Decides, as an update arrives, whether it is handled (see handlers/telegram/limits.py)."""
 
     def admit(self, update: object) -> Verdict: ...
 

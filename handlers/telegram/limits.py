@@ -1,7 +1,7 @@
 """Per-rider limits at the door of the private chat (the counting lives in bot/limits.py).
 
 The message limit is applied as each update arrives (by the update processor, see
-handlers/ordering.py): a rider over it is told once when to go on, and their further
+handlers/telegram/ordering.py): a rider over it is told once when to go on, and their further
 messages are dropped there, before they wait in line, touch the database or cost a
 message to Telegram. The report limit is checked when Submit is pressed and counted once
 a report was actually made.
@@ -18,8 +18,8 @@ from bot.limits import Verdict
 from bot.messages import Outcome, say
 from bot.riders import RiderCtx
 from bot.services import Services
-from handlers.context import SuishouContext
-from handlers.courier import TelegramCourier
+from handlers.telegram.context import SuishouContext
+from handlers.telegram.courier import TelegramCourier
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from handlers.courier import TelegramCourier
+    from handlers.telegram.courier import TelegramCourier
 
 # PTB's own default for user and chat data: we keep nothing there.
 Data = dict[Any, Any]

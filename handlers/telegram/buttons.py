@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers import dispatcher, rider
-from handlers.context import SuishouContext
+from handlers.telegram import dispatcher, rider
+from handlers.telegram.context import SuishouContext
 
 
 async def on_button(update: Update, context: SuishouContext) -> None:

@@ -10,9 +10,9 @@ from bot.config import ChatTarget
 from bot.intake import PhotoInput
 from bot.messages import Outcome
 from bot.texts import t
-from handlers.context import SuishouContext
-from handlers.rider import fetcher
-from handlers.updates import message_of, user_of
+from handlers.telegram.context import SuishouContext
+from handlers.telegram.rider import fetcher
+from handlers.telegram.updates import message_of, user_of
 
 
 def _where(message: Message) -> Where:

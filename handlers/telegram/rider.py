@@ -15,9 +15,9 @@ from bot.intake import FetchError, PhotoInput
 from bot.messages import Outcome, say
 from bot.riders import RiderCtx
 from bot.texts import t
-from handlers import limits
-from handlers.context import SuishouContext
-from handlers.updates import message_of, user_of
+from handlers.telegram import limits
+from handlers.telegram.context import SuishouContext
+from handlers.telegram.updates import message_of, user_of
 
 
 async def _rider(update: Update, context: SuishouContext) -> RiderCtx:
