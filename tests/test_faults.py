@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.tables import reports
-from tests.conftest import IN_XIGUAN, Stage
+from tests.conftest import IN_XIGUAN, Stage, words
 from tests.fake_telegram import Person
 from tests.images import jpeg
+from tests.test_casework import accept, card_of, reported, resolve, staff_of
 
 
 async def ready_to_submit(
@@ -149,3 +150,17 @@ async def test_a_rider_who_blocked_the_bot_still_gets_the_card_posted(stage: Sta
     assert stage.waits == []
     assert "工单号" not in (rider.last_bot_message() or {}).get("text", "")
     assert await status(stage) == "dispatched"
+
+
+async def test_a_lost_button_answer_does_not_lose_the_rider_s_confirmation(stage: Stage) -> None:
+    """已解决 pressed while Telegram turns away the button's answer (502): the report closes,
+    and the question still says so (the soak found the edit skipped)."""
+    rider = await reported(stage)
+    zhang = staff_of(stage, "dongguan", "张三")
+    await accept(stage, zhang)
+    await resolve(stage, zhang, "已清理")
+    question = rider.last_bot_message()
+    stage.tg.bad_gateway("answerCallbackQuery", times=1)
+    await stage.send(rider.press(question, "✅ 已解决"))
+    assert "谢谢确认" in stage.tg.message(rider.id, question["message_id"])["text"]
+    assert "已结案" in words(card_of(stage, "dongguan"))

@@ -10,10 +10,13 @@ and tells the staff under the card.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import texts
@@ -33,6 +36,8 @@ from storage.database import Database
 from storage.records import CardMessage
 
 log = logging.getLogger(__name__)
+
+RECORD_TRIES = 5  # a delivery's record is retried this often before the row is tried again
 
 
 def _target(row: rows.Row) -> ChatTarget:
@@ -91,6 +96,20 @@ class DeliverySteps:
             links = [CardMessage(row.report_id, row.chat_id, row.thread_id, m, kind) for m in ids]
             await reports.add_card_messages(conn, row.report_id, links, self.clock.now())
 
+    async def _keep(self, record: Callable[[AsyncConnection], Awaitable[None]]) -> None:
+        """Record what a delivery did, retrying the database (busy, a dropped connection):
+        the message is out, and a lost record would send it again."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                async with self.db.transaction() as conn:
+                    await record(conn)
+                return
+            except DBAPIError:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning("delivery not recorded; trying again", extra={"try": attempt + 1})
+                await asyncio.sleep(0.2 * 2**attempt)
+
     async def _just_failed(self, row: rows.Row, error: DeliveryError) -> None:
         async with self.db.transaction() as conn:
             await rows.settle(conn, row.id, rows.FAILED, _now(), error.reason)
@@ -111,7 +130,8 @@ class DeliverySteps:
                 async with self.db.transaction() as conn:
                     await self._link(conn, row, payload.get("link"), exc.sent)
             raise
-        async with self.db.transaction() as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             await self._link(conn, row, payload.get("link"), ids)
             prompt = payload.get("prompt")
             if prompt and row.report_id is not None:
@@ -138,6 +158,8 @@ class DeliverySteps:
                 )
                 await self.cards.refresh(row.report_id, conn)
             await rows.settle(conn, row.id, rows.SENT, _now(), ids)
+
+        await self._keep(record)
 
     async def message_failed(self, row: rows.Row, error: DeliveryError) -> None:
         async with self.db.transaction() as conn:
@@ -203,7 +225,8 @@ class DeliverySteps:
         report, card = drawn
         posted = await courier.post_card(_target(row), card)
         now = self.clock.now()
-        async with self.db.transaction() as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             await reports.add_card_messages(conn, report.id, posted, now)
             # Only a report nobody touched yet moves on: never undo a step taken meanwhile.
             moved = await reports.transition(
@@ -221,6 +244,8 @@ class DeliverySteps:
             if moved:
                 await self.tickets.settle(conn, report, fallback=bool(fallback))
             await rows.settle(conn, row.id, rows.SENT, _now(), [p.message_id for p in posted])
+
+        await self._keep(record)
 
     def _still_here(
         self, row: rows.Row, community_id: str | None, links: list[CardMessage]
@@ -267,8 +292,11 @@ class DeliverySteps:
                     caption = captioned(report, link, links)
                     await courier.edit(link.chat_id, link.message_id, reply, caption=caption)
                     sent.append(link.message_id)
-        async with self.db.transaction() as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             await rows.settle(conn, row.id, rows.SENT, _now(), sent)
+
+        await self._keep(record)
 
     # ---- edits and pins -------------------------------------------------------------------
 
@@ -285,16 +313,22 @@ class DeliverySteps:
             return
         reply = load_reply(payload["reply"])
         await courier.edit(row.chat_id, message_id, reply, caption=bool(payload.get("caption")))
-        async with self.db.transaction() as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             await rows.settle(conn, row.id, rows.SENT, _now(), [message_id])
+
+        await self._keep(record)
 
     async def pin(self, row: rows.Row, courier: Courier) -> None:
         payload = row.payload
         point = LatLon(payload["lat"], payload["lon"])
         pin = await courier.send_location(_target(row), point, reply_to=payload["reply_to"])
-        async with self.db.transaction() as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             await self._link(conn, row, "location", [pin])
             await rows.settle(conn, row.id, rows.SENT, _now(), [pin])
+
+        await self._keep(record)
 
 
 class _Step:

@@ -212,7 +212,12 @@ class TelegramCourier:
         if query is not None:
             # Toasts are plain text: the texts are HTML, so undo their escaping.
             toast = html.unescape(outcome.toast) if outcome.toast else None
-            await query.answer(toast, show_alert=outcome.alert)
+            try:
+                await query.answer(toast, show_alert=outcome.alert)
+            except TelegramError as exc:
+                # The step took effect: a lost toast must not also lose the edit that shows
+                # it (the rider's 已解决 answer, a card's menu). The edit below still goes.
+                log.warning("button answer not delivered", extra={"reason": exc.message})
             if outcome.edit is not None and isinstance(query.message, Message):
                 try:
                     await self.edit(
