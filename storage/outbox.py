@@ -22,6 +22,17 @@ from storage.tables import outbox
 PENDING, SENT, FAILED, DROPPED = "pending", "sent", "failed", "dropped"
 
 
+def _head() -> Any:
+    """The row is its chat's oldest pending one: the only one of the chat that may go."""
+    earlier = outbox.alias("earlier")
+    return ~exists().where(
+        earlier.c.channel == outbox.c.channel,
+        earlier.c.chat_id == outbox.c.chat_id,
+        earlier.c.state == PENDING,
+        earlier.c.id < outbox.c.id,
+    )
+
+
 @dataclass(frozen=True)
 class Row:
     """One outgoing message as stored."""
@@ -105,15 +116,12 @@ async def claim(
     now: datetime,
     lease: timedelta,
     limit: int,
+    busy: Sequence[int] = (),
 ) -> list[Row]:
-    """Claim up to `limit` chat heads that are due; each is counted as an attempt."""
-    earlier = outbox.alias("earlier")
-    older_pending = exists().where(
-        earlier.c.channel == outbox.c.channel,
-        earlier.c.chat_id == outbox.c.chat_id,
-        earlier.c.state == PENDING,
-        earlier.c.id < outbox.c.id,
-    )
+    """Claim up to `limit` chat heads that are due; each is counted as an attempt.
+
+    `busy`: rows this worker is delivering now, never claimed again even if their lease
+    ran out (a second delivery of the same message side by side)."""
     query = (
         select(outbox.c.id)
         .where(
@@ -121,7 +129,8 @@ async def claim(
             outbox.c.channel.in_(channels),
             outbox.c.not_before <= now,
             or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-            ~older_pending,
+            _head(),
+            *([outbox.c.id.not_in(list(busy))] if busy else []),
         )
         .order_by(outbox.c.id)
         .limit(limit)
@@ -170,6 +179,30 @@ async def settle(
     )
 
 
+async def extend(conn: AsyncConnection, row_id: int, worker: str, until: datetime) -> bool:
+    """Keep a claim while its delivery is under way; False if it is no longer ours."""
+    done = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == row_id,
+            outbox.c.state == PENDING,
+            outbox.c.claimed_by == worker,
+            outbox.c.claimed_until.is_not(None),
+        )
+        .values(claimed_until=until)
+    )
+    return bool(done.rowcount)
+
+
+async def note_progress(conn: AsyncConnection, row_id: int, payload: dict[str, Any]) -> None:
+    """Keep what part of a message arrived before a failure: the next try sends the rest."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row_id)
+        .values(payload=json.dumps(payload, ensure_ascii=False))
+    )
+
+
 async def postpone(conn: AsyncConnection, row_id: int, until: datetime, reason: str) -> None:
     """Try again at `until`; the chat's later rows wait behind it."""
     await conn.execute(
@@ -211,9 +244,12 @@ async def pending_count(conn: AsyncConnection, channels: Sequence[str] | None = 
 async def next_due(
     conn: AsyncConnection, channels: Sequence[str], *, claimed: bool = False
 ) -> datetime | None:
-    """When the earliest pending row may be tried (claimed ones too, with `claimed`)."""
+    """When the earliest chat head may be tried (claimed ones too, with `claimed`).
+
+    Only heads: a row waiting behind its chat's postponed head is not due, however old it
+    is (counting it made the worker poll in a tight loop while a chat waited out a 429)."""
     query = select(func.min(outbox.c.not_before)).where(
-        outbox.c.state == PENDING, outbox.c.channel.in_(channels)
+        outbox.c.state == PENDING, outbox.c.channel.in_(channels), _head()
     )
     if not claimed:
         query = query.where(outbox.c.claimed_until.is_(None))

@@ -104,15 +104,21 @@ class DeliverySteps:
             links = await self._links(row.report_id)
             found = _latest(links, self._moved(row.chat_id), reply_to)
             reply_to = found.message_id if found else None
+        earlier: list[int] = list(payload.get("sent", []))  # parts an earlier try delivered
         try:
-            ids = await courier.send_parts(_target(row), load_reply(payload["reply"]), reply_to)
+            new = await courier.send_parts(
+                _target(row), load_reply(payload["reply"]), reply_to, skip=len(earlier)
+            )
         except DeliveryError as exc:
-            if exc.sent:  # parts that arrived stay answerable
+            if exc.sent:  # parts that arrived stay answerable, and are not sent again
                 async with self.db.transaction() as conn:
                     await self._link(conn, row, payload.get("link"), exc.sent)
+                    progress = {**payload, "sent": earlier + exc.sent}
+                    await rows.note_progress(conn, row.id, progress)
             raise
+        ids = earlier + new
         async with self.db.transaction() as conn:
-            await self._link(conn, row, payload.get("link"), ids)
+            await self._link(conn, row, payload.get("link"), new)
             prompt = payload.get("prompt")
             if prompt and row.report_id is not None:
                 await reports.add_prompt(
@@ -198,7 +204,16 @@ class DeliverySteps:
                 await rows.settle(conn, row.id, rows.DROPPED, _now(), "moved on")
             return
         report, card = drawn
-        posted = await courier.post_card(_target(row), card)
+        # Photos an earlier try posted before its text failed: they are not posted again.
+        photos_sent = [(int(c), int(m)) for c, m in row.payload.get("photos_sent", [])]
+        try:
+            posted = await courier.post_card(_target(row), card, photos_sent=photos_sent)
+        except DeliveryError as exc:
+            if exc.transient and exc.parts and exc.parts != photos_sent:
+                async with self.db.transaction() as conn:
+                    progress = {**row.payload, "photos_sent": exc.parts}
+                    await rows.note_progress(conn, row.id, progress)
+            raise
         now = self.clock.now()
         async with self.db.transaction() as conn:
             await reports.add_card_messages(conn, report.id, posted, now)

@@ -92,6 +92,7 @@ class DeliveryWorker:
         self.tally = Tally()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._busy: set[int] = set()  # rows being delivered now (never claimed again meanwhile)
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -167,6 +168,7 @@ class DeliveryWorker:
                 now=_now(),
                 lease=self.lease,
                 limit=room,
+                busy=sorted(self._busy),
             )
         for row in claimed:
             task = asyncio.get_running_loop().create_task(self._deliver(row))
@@ -201,6 +203,29 @@ class DeliveryWorker:
     # ---- one message ----------------------------------------------------------------------
 
     async def _deliver(self, row: rows.Row) -> None:
+        """Deliver one row, keeping its claim alive for as long as that takes: a delivery
+        may outlive the lease (tries, timeouts, flood waits), and a claim that ran out would
+        let a worker (this one too) start the same message again beside it."""
+        self._busy.add(row.id)
+        beat = asyncio.get_running_loop().create_task(self._keep_claim(row))
+        try:
+            await self._deliver_once(row)
+        finally:
+            beat.cancel()
+            self._busy.discard(row.id)
+
+    async def _keep_claim(self, row: rows.Row) -> None:
+        every = max(self.lease.total_seconds() / 3, 0.01)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self.db.transaction() as conn:
+                    if not await rows.extend(conn, row.id, self.name, _now() + self.lease):
+                        return  # settled or postponed meanwhile
+            except Exception:  # the next beat tries again; the lease has slack for it
+                log.exception("outbox claim not extended", extra={"row": row.id})
+
+    async def _deliver_once(self, row: rows.Row) -> None:
         step = self.steps.get(row.kind)
         courier = self.couriers.get(row.channel)
         if row.interrupted:

@@ -1,0 +1,179 @@
+"""The outbox attacked: Telegram's bad days, slow deliveries, poison rows, moved chats.
+
+Each test is one attack on the durable outbox (bot/delivery, storage/outbox.py) and asserts
+what the people involved would see (or what the machine would feel: a worker spinning).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.delivery.worker import DeliveryWorker
+from storage import outbox as rows
+from storage.tables import outbox
+from tests.conftest import IN_DONGGUAN, Stage, words
+from tests.images import jpeg
+from tests.test_casework import reported
+from tests.test_faults import card_parts, status
+
+
+def worker(stage: Stage) -> DeliveryWorker:
+    return stage.services.delivery
+
+
+async def pending(stage: Stage) -> list[Any]:
+    async with stage.services.db.transaction() as conn:
+        query = select(outbox).where(outbox.c.state == rows.PENDING).order_by(outbox.c.id)
+        return list((await conn.execute(query)).all())
+
+
+def tickets_in(stage: Stage, community: str) -> list[int]:
+    """The ticket numbers of the cards in a community's chat, in the order they arrived."""
+    found = []
+    for m in stage.chat_messages(community):
+        first = words(m).split("\n", 1)[0]
+        if "工单 #" in first and " ·" in first and "\n" in words(m):
+            found.append(int(first.split("工单 #", 1)[1].split(" ", 1)[0]))
+    return found
+
+
+# ---- the worker under flood control -------------------------------------------------------
+
+
+async def test_a_chat_held_back_by_flood_control_does_not_make_the_worker_spin(
+    stage: Stage,
+) -> None:
+    """东关 is told to wait 45 s (beyond one try's budget): its card waits, and so does the
+    card behind it. Meanwhile the worker has nothing to do and must sleep, not hammer the
+    database in a loop (two cores, shared with every handler)."""
+    stage.tg.flood("sendPhoto", retry_after=45)
+    stage.deliver_after_send = False
+    await reported(stage)
+    await reported(stage, name="李师傅")  # a second card, queued behind the first
+    await stage.until(lambda: stage.tg.calls_to("sendPhoto"))
+    # Nothing is due for 45 s: draining says so at once rather than waiting it out.
+    drained = await stage.services.delivery.drain(timeout=2.0)
+    assert stage.chat_messages("dongguan") == []
+    passes = 0
+    real = worker(stage).pass_once
+
+    async def counted() -> int:
+        nonlocal passes
+        passes += 1
+        return await real()
+
+    worker(stage).pass_once = counted  # type: ignore[method-assign]
+    await asyncio.sleep(1.0)
+    # poll is 1 s: a pass or two in a second, not hundreds.
+    assert passes <= 5, f"{passes} passes in 1 s while nothing was due"
+    assert drained, "drain waited out its timeout while nothing was due"
+
+
+# ---- a delivery slower than its lease -----------------------------------------------------
+
+
+def slow_cards(stage: Stage, seconds: float) -> list[int]:
+    """Telegram takes `seconds` to answer each card post (a bad day: retries, timeouts).
+    Returns the list that counts the posts started."""
+    courier = worker(stage).couriers["telegram"]
+    real = courier.post_card
+    started: list[int] = []
+
+    async def slow(chat: Any, card: Any, **kwargs: Any) -> Any:
+        started.append(card.report_id)
+        await asyncio.sleep(seconds)
+        return await real(chat, card, **kwargs)
+
+    courier.post_card = slow  # type: ignore[method-assign]
+    return started
+
+
+async def test_a_delivery_outliving_its_lease_is_not_started_twice(stage: Stage) -> None:
+    """One card post takes longer than the claim's lease (Telegram slow, tries and timeouts
+    add up: 5 tries of a 20 s upload is past 2 minutes). The worker must not take the same
+    row again while it is still delivering it: the community would get the card twice."""
+    worker(stage).lease = timedelta(seconds=0.3)
+    started = slow_cards(stage, 1.5)
+    stage.deliver_after_send = False
+    await reported(stage)
+    await stage.until(lambda: card_parts(stage, "dongguan"), timeout=10)
+    await stage.delivered(timeout=10)
+    assert started == [1]
+    assert card_parts(stage, "dongguan") == ["card"]
+
+
+async def test_a_slow_chat_keeps_its_order_past_the_lease(stage: Stage) -> None:
+    """Two cards for one community, the first slow: the second never overtakes it."""
+    worker(stage).lease = timedelta(seconds=0.3)
+    slow_cards(stage, 1.0)
+    stage.deliver_after_send = False
+    await reported(stage)
+    await reported(stage, name="李师傅")
+    await stage.until(lambda: len(tickets_in(stage, "dongguan")) >= 2, timeout=10)
+    await stage.delivered(timeout=10)
+    assert tickets_in(stage, "dongguan") == [1, 2]
+
+
+# ---- a message in several parts, cut in the middle ----------------------------------------
+
+
+async def test_an_album_card_whose_text_fails_for_a_while_is_not_posted_twice(
+    stage: Stage,
+) -> None:
+    """Two photos go as an album, then the card's text. The text meets 502s past one try's
+    budget: the card is retried later. The community must not get the album again (nor a
+    third time): one album, one card."""
+    rider = stage.person()
+    for i in range(2):
+        await stage.send(
+            rider.photo(jpeg(seed=i), media_group_id="a", caption="两张" if i else None)
+        )
+    await stage.settle()
+    await stage.send(rider.location(IN_DONGGUAN.lat, IN_DONGGUAN.lon))
+    await stage.send(rider.press(rider.last_bot_message(), "🧹 环境卫生"))
+    stage.tg.bad_gateway("sendMessage", chat_id=stage.chats["dongguan"], times=7)
+    await stage.send(rider.press(rider.last_bot_message(), "✅ 提交"))
+    await stage.until(lambda: "text" in stage.chat_messages("dongguan")[-1], timeout=10)
+    await stage.delivered()
+    albums = [m for m in stage.chat_messages("dongguan") if "photo" in m]
+    assert len(albums) == 2, f"{len(albums)} photos posted for a 2-photo report"
+    assert card_parts(stage, "dongguan") == ["photo", "photo", "card"]
+    assert await status(stage) == "dispatched"
+
+
+async def test_a_long_message_cut_after_its_first_part_is_not_repeated(stage: Stage) -> None:
+    """A text too long for one message goes in parts. The first arrives, then Telegram
+    answers 502 past one try's budget: the next try sends the rest, not the first again."""
+    rider = stage.person()
+    await stage.send(rider.text("/start"))
+    bot = stage.services.courier.bot  # type: ignore[attr-defined]
+    real = bot.send_message
+
+    armed = [True]
+
+    async def then_fail(chat_id: int, *args: Any, **kwargs: Any) -> Any:
+        message = await real(chat_id, *args, **kwargs)
+        if chat_id == rider.id and "第一段" in args[0] and armed:
+            armed.clear()
+            stage.tg.bad_gateway("sendMessage", chat_id=rider.id, times=7)
+        return message
+
+    bot.send_message = then_fail
+    before = len(stage.tg.bot_messages(rider.id))
+    text = "\n".join(["第一段"] + ["一行很长的说明文字。" * 20] * 40 + ["最后一段"])
+    from bot.messages import Reply
+    from bot.rider_notices import address
+    from storage import riders
+
+    async with stage.services.db.transaction() as conn:
+        known = await riders.get_by_tg(conn, rider.id)
+        assert known is not None
+        await stage.services.outbox.message(conn, address(known), Reply(text))
+    await stage.until(lambda: "最后一段" in words(rider.last_bot_message()), timeout=10)
+    await stage.delivered()
+    parts = [words(m) for m in stage.tg.bot_messages(rider.id)[before:]]
+    assert sum("第一段" in p for p in parts) == 1, f"{len(parts)} parts arrived"
