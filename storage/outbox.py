@@ -49,7 +49,7 @@ class Row:
     interrupted: bool = False  # an earlier try started and never ended: this may duplicate
 
 
-def _row(r: Any) -> Row:
+def _row(r: Any, interrupted: bool) -> Row:
     return Row(
         id=r.id,
         channel=r.channel,
@@ -60,7 +60,7 @@ def _row(r: Any) -> Row:
         payload=json.loads(r.payload),
         attempts=r.attempts,
         created_at=r.created_at,
-        interrupted=r.attempts > 1 and r.result is None,
+        interrupted=interrupted,
     )
 
 
@@ -139,6 +139,17 @@ async def claim(
     ids = list((await conn.execute(query)).scalars())
     if not ids:
         return []
+    # A try that started (attempts) and never ended (no result: settle and postpone leave
+    # one, a claim clears it) was cut off: its message may have gone out.
+    cut_off = set(
+        (
+            await conn.execute(
+                select(outbox.c.id).where(
+                    outbox.c.id.in_(ids), outbox.c.attempts > 0, outbox.c.result.is_(None)
+                )
+            )
+        ).scalars()
+    )
     # Claimed only if still free: where SKIP LOCKED is not (SQLite), two workers reading the
     # same heads cannot both take one.
     until = now + lease
@@ -149,7 +160,9 @@ async def claim(
             outbox.c.state == PENDING,
             or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
         )
-        .values(claimed_by=worker, claimed_until=until, attempts=outbox.c.attempts + 1)
+        .values(
+            claimed_by=worker, claimed_until=until, attempts=outbox.c.attempts + 1, result=None
+        )
     )
     rows = await conn.execute(
         select(outbox)
@@ -160,7 +173,7 @@ async def claim(
         )
         .order_by(outbox.c.id)
     )
-    return [_row(r) for r in rows]
+    return [_row(r, r.id in cut_off) for r in rows]
 
 
 async def settle(

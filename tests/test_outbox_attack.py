@@ -7,13 +7,17 @@ what the people involved would see (or what the machine would feel: a worker spi
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.delivery.worker import DeliveryWorker
+from bot.messages import Reply
+from bot.rider_notices import address
 from storage import outbox as rows
+from storage import riders
 from storage.tables import outbox
 from tests.conftest import IN_DONGGUAN, Stage, words
 from tests.images import jpeg
@@ -165,10 +169,6 @@ async def test_a_long_message_cut_after_its_first_part_is_not_repeated(stage: St
     bot.send_message = then_fail
     before = len(stage.tg.bot_messages(rider.id))
     text = "\n".join(["第一段"] + ["一行很长的说明文字。" * 20] * 40 + ["最后一段"])
-    from bot.messages import Reply
-    from bot.rider_notices import address
-    from storage import riders
-
     async with stage.services.db.transaction() as conn:
         known = await riders.get_by_tg(conn, rider.id)
         assert known is not None
@@ -177,3 +177,138 @@ async def test_a_long_message_cut_after_its_first_part_is_not_repeated(stage: St
     await stage.delivered()
     parts = [words(m) for m in stage.tg.bot_messages(rider.id)[before:]]
     assert sum("第一段" in p for p in parts) == 1, f"{len(parts)} parts arrived"
+
+
+# ---- poison rows --------------------------------------------------------------------------
+
+
+async def put_raw(stage: Stage, chat_id: int, kind: str, payload: dict[str, Any]) -> None:
+    """A row as a bug (or an old version of the bot) might have left it."""
+    async with stage.services.db.transaction() as conn:
+        await rows.put(
+            conn,
+            channel="telegram",
+            chat_id=chat_id,
+            thread_id=None,
+            kind=kind,
+            payload=payload,
+            at=datetime.now(UTC),
+        )
+
+
+async def say_to(stage: Stage, rider_tg: int, text: str) -> None:
+    async with stage.services.db.transaction() as conn:
+        known = await riders.get_by_tg(conn, rider_tg)
+        assert known is not None
+        await stage.services.outbox.message(conn, address(known), Reply(text))
+
+
+async def test_a_poison_row_does_not_block_its_chat_for_ever(stage: Stage) -> None:
+    """A row whose payload always breaks the step is given up after a few tries: the
+    messages behind it in the same chat still arrive."""
+    rider = stage.person()
+    await stage.send(rider.text("/start"))
+    await put_raw(stage, rider.id, "message", {"no": "reply"})
+    await say_to(stage, rider.id, "排在坏消息后面的通知")
+    await stage.until(lambda: "排在坏消息后面" in words(rider.last_bot_message()), timeout=10)
+    counts = await rows_by_state(stage)
+    assert counts.get("failed") == 1 and counts.get("pending", 0) == 0
+
+
+async def test_a_refusal_whose_follow_up_breaks_does_not_block_its_chat(stage: Stage) -> None:
+    """The chat refuses a message for good and what must follow breaks (a bug, the database
+    gone for a moment): the row must still end, and the chat's next message arrive, not
+    wait for the claim's lease to run out again and again."""
+    rider = stage.person()
+    await stage.send(rider.text("/start"))
+    steps = worker(stage).steps
+    real = steps["message"].failed
+    broke: list[int] = []
+
+    async def failing(row: Any, error: Any) -> None:
+        if not broke:
+            broke.append(row.id)
+            raise RuntimeError("database went away")
+        await real(row, error)
+
+    steps["message"].failed = failing
+    stage.tg.fail_next("sendMessage", 400, "Bad Request: message is too weird", chat_id=rider.id)
+    await say_to(stage, rider.id, "被拒的一条")
+    await say_to(stage, rider.id, "后面的一条")
+    await stage.until(lambda: "后面的一条" in words(rider.last_bot_message()), timeout=10)
+    assert broke
+
+
+async def test_a_hiccup_after_a_long_outage_does_not_abandon_the_card(stage: Stage) -> None:
+    """东关's chat was down for a long while (many tries); then one unexpected error (the
+    database busy for a moment) meets the card. One hiccup is not a poison row: the card
+    must still reach 东关, not be dropped on the spot."""
+    stage.deliver_after_send = False
+    stage.tg.bad_gateway("sendPhoto", chat_id=stage.chats["dongguan"], times=5 * 11)
+    cards = stage.services.dispatcher
+    real = cards.draw
+    hiccups: list[int] = []
+
+    async def draw(report_id: int) -> Any:
+        async with stage.services.db.transaction() as conn:
+            (attempts,) = (
+                await conn.execute(select(outbox.c.attempts).where(outbox.c.kind == "card"))
+            ).one()
+        if attempts >= 11 and not hiccups:
+            hiccups.append(attempts)
+            raise OperationalError("select", {}, Exception("database is locked"))
+        return await real(report_id)
+
+    cards.draw = draw  # type: ignore[method-assign]
+    await reported(stage)
+    await stage.until(lambda: hiccups, timeout=20)
+    await stage.until(lambda: tickets_in(stage, "dongguan") == [1], timeout=10)
+    await stage.delivered()
+    assert await status(stage) == "dispatched"
+
+
+async def rows_by_state(stage: Stage) -> dict[str, int]:
+    async with stage.services.db.transaction() as conn:
+        return await rows.counts(conn)
+
+
+# ---- stopped in the middle of a delivery --------------------------------------------------
+
+
+async def test_a_try_cut_off_after_a_postponed_one_is_counted_as_a_possible_duplicate(
+    stage: Stage,
+) -> None:
+    """The rider's ticket meets a 502 (postponed), then the bot is stopped in the middle of
+    the next try. The next run delivers it, and counts it as possibly duplicated: the cut
+    try may have reached Telegram. (Counting only first tries would hide duplicates.)"""
+    rider = stage.person()
+    await stage.send(rider.text("/start"))
+    stage.deliver_after_send = False
+    stage.tg.bad_gateway("sendMessage", chat_id=rider.id, times=5)
+    courier = worker(stage).couriers["telegram"]
+    real = courier.send_parts
+    calls: list[int] = []
+
+    async def hang_on_second(chat: Any, reply: Any, *args: Any, **kwargs: Any) -> Any:
+        if chat.chat_id == rider.id:
+            calls.append(1)
+            if len(calls) == 2:
+                await asyncio.sleep(3600)
+        return await real(chat, reply, *args, **kwargs)
+
+    courier.send_parts = hang_on_second  # type: ignore[method-assign]
+    await say_to(stage, rider.id, "一条通知")
+    await stage.until(lambda: len(calls) == 2, timeout=10)
+    old = worker(stage)
+    await old.stop(grace=0.1)  # the run ends while the try hangs
+    courier.send_parts = real  # type: ignore[method-assign]
+    fresh = DeliveryWorker(
+        db=stage.services.db, couriers=old.couriers, steps=old.steps, backoff=old.backoff
+    )
+    await fresh.start()
+    try:
+        assert await fresh.drain(5)
+    finally:
+        await fresh.stop()
+    assert "一条通知" in words(rider.last_bot_message())
+    assert fresh.tally.redelivered == 1
