@@ -21,7 +21,7 @@ from storage import riders
 from storage.tables import outbox
 from tests.conftest import IN_DONGGUAN, Stage, words
 from tests.images import jpeg
-from tests.test_casework import reported
+from tests.test_casework import card_of, reported, staff_of
 from tests.test_faults import card_parts, status
 
 
@@ -312,3 +312,79 @@ async def test_a_try_cut_off_after_a_postponed_one_is_counted_as_a_possible_dupl
         await fresh.stop()
     assert "一条通知" in words(rider.last_bot_message())
     assert fresh.tally.redelivered == 1
+
+
+# ---- escalation and transfer while the community's card is still on its way --------------
+
+
+async def ticket_words(stage: Stage, rider: Any) -> str:
+    found = [m for m in stage.tg.bot_messages(rider.id) if "工单号" in words(m)]
+    return words(found[-1]) if found else ""
+
+
+async def test_an_escalation_copy_does_not_tell_the_rider_the_community_has_it(
+    stage: Stage,
+) -> None:
+    """东关's chat has answered 502 since the report (a day-long outage of that chat). At the
+    deadline the supervisors get the escalation copy. The rider must not read "已派往
+    「东关社区」": 东关 has nothing. Once 东关 is back its card arrives, and then it is true."""
+    stage.deliver_after_send = False
+    stage.tg.bad_gateway("sendPhoto", chat_id=stage.chats["dongguan"], times=10**6)
+    rider = await reported(stage)
+    await stage.until(lambda: "正在派往「东关社区」" in words(rider.last_bot_message()))
+    stage.clock.advance(hours=25)
+    assert (await stage.services.sweep.run())["escalated"] == 1
+    await stage.until(lambda: tickets_in(stage, "supervisors") == [1], timeout=10)
+    await asyncio.sleep(0.3)  # what the copy's delivery set in motion
+    assert "已派往「东关社区」" not in await ticket_words(stage, rider)
+    stage.tg.clear_faults()
+    await stage.until(lambda: tickets_in(stage, "dongguan") == [1], timeout=10)
+    await stage.until(lambda: "已派往「东关社区」" in words(rider.last_bot_message()), timeout=10)
+
+
+async def test_a_transfer_from_the_copy_before_the_first_card_arrived(stage: Stage) -> None:
+    """The supervisors transfer the report (from the escalation copy) to 西关 while 东关's
+    card is still waiting for 东关's chat. When 东关 is back it must not get a live card of
+    a report that is no longer its own; 西关 gets one card."""
+    stage.deliver_after_send = False
+    stage.tg.bad_gateway("sendPhoto", chat_id=stage.chats["dongguan"], times=10**6)
+    rider = await reported(stage)
+    await stage.until(lambda: "正在派往「东关社区」" in words(rider.last_bot_message()))
+    stage.clock.advance(hours=25)
+    await stage.services.sweep.run()
+    await stage.until(lambda: tickets_in(stage, "supervisors") == [1], timeout=10)
+    await asyncio.sleep(0.3)  # the copy's delivery recorded
+    boss = staff_of(stage, "supervisors", "王主任")
+    copy = card_of(stage, "supervisors")
+    await stage.send(boss.press(copy, "↪️ 转派"))
+    await stage.send(boss.press(card_of(stage, "supervisors"), "西关社区"))
+    await stage.until(lambda: tickets_in(stage, "xiguan") == [1], timeout=10)
+    stage.tg.clear_faults()
+    await asyncio.sleep(0.5)
+    await stage.delivered()
+    assert tickets_in(stage, "dongguan") == []
+    assert tickets_in(stage, "xiguan") == [1]
+    assert "西关社区" in words(rider.last_bot_message())
+
+
+async def test_a_desk_refusing_after_the_escalation_copy_leaves_one_card_and_a_true_ticket(
+    stage: Stage,
+) -> None:
+    """The escalation copy is in the supervisors' chat; then 东关's chat refuses for good
+    (the bot was removed). The supervisors do not get a second card of the same report,
+    and the rider's ticket says where the report really is."""
+    stage.deliver_after_send = False
+    stage.tg.bad_gateway("sendPhoto", chat_id=stage.chats["dongguan"], times=10**6)
+    rider = await reported(stage)
+    await stage.until(lambda: "正在派往「东关社区」" in words(rider.last_bot_message()))
+    stage.clock.advance(hours=25)
+    await stage.services.sweep.run()
+    await stage.until(lambda: tickets_in(stage, "supervisors") == [1], timeout=10)
+    stage.tg.clear_faults()
+    stage.tg.set_bot_status(stage.chats["dongguan"], "kicked")
+    fallback = "「东关社区」的群暂时无法接收，已转交「壶关县网格化服务管理中心」"
+    await stage.until(lambda: fallback in words(rider.last_bot_message()), timeout=10)
+    await stage.delivered()
+    assert tickets_in(stage, "supervisors") == [1]
+    assert any("无法送达「东关社区」" in words(m) for m in stage.chat_messages("supervisors"))
+    assert await status(stage) == "dispatched"
