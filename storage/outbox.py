@@ -216,6 +216,22 @@ async def note_progress(conn: AsyncConnection, row_id: int, payload: dict[str, A
     )
 
 
+async def follow_move(conn: AsyncConnection, old_chat_id: int, new_chat_id: int) -> int:
+    """A chat got a new id (a group upgraded): its waiting messages join the new id's
+    queue, where their older ids keep them ahead of what is put from now on. Edits stay:
+    the messages they change live in the old chat."""
+    done = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.chat_id == old_chat_id,
+            outbox.c.state == PENDING,
+            outbox.c.kind.not_in(["edit", "card_edit"]),
+        )
+        .values(chat_id=new_chat_id)
+    )
+    return done.rowcount or 0
+
+
 async def postpone(conn: AsyncConnection, row_id: int, until: datetime, reason: str) -> None:
     """Try again at `until`; the chat's later rows wait behind it."""
     await conn.execute(

@@ -10,7 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.delivery.worker import DeliveryWorker
@@ -22,7 +22,7 @@ from storage.tables import outbox
 from tests.conftest import IN_DONGGUAN, Stage, words
 from tests.images import jpeg
 from tests.test_casework import card_of, reported, staff_of
-from tests.test_faults import card_parts, status
+from tests.test_faults import card_parts, ready_to_submit, status
 
 
 def worker(stage: Stage) -> DeliveryWorker:
@@ -388,3 +388,48 @@ async def test_a_desk_refusing_after_the_escalation_copy_leaves_one_card_and_a_t
     assert tickets_in(stage, "supervisors") == [1]
     assert any("无法送达「东关社区」" in words(m) for m in stage.chat_messages("supervisors"))
     assert await status(stage) == "dispatched"
+
+
+# ---- a group upgraded to a supergroup while its messages wait -----------------------------
+
+
+async def test_cards_waiting_when_the_group_is_upgraded_keep_their_order(
+    tmp_path: Any, tg: Any, clock: Any
+) -> None:
+    """西关 is a basic group. Report #1's card is told to wait (429, retry after 45 s);
+    meanwhile 西关 is upgraded (the bot sees the service messages) and report #2 comes in.
+    In the new supergroup the cards arrive in the order they were made: #1, then #2."""
+    from tests.conftest import make_config, make_world, start_app, stop_app
+
+    chats, topics = make_world(tg)
+    chats["xiguan"] = tg.new_group("西关社区 随手反馈", supergroup=False)["id"]
+    config = make_config(tmp_path, chats, topics)
+    stage = Stage(tg, config, await start_app(config, tg, clock), clock, chats, topics)
+    try:
+        stage.deliver_after_send = False
+        old = stage.chats["xiguan"]
+        first = stage.person("王师傅")
+        summary = await ready_to_submit(stage, first)
+        tg.flood("sendPhoto", retry_after=45)
+        await stage.send(first.press(summary, "✅ 提交"))
+        await stage.until(lambda: tg.calls_to("sendPhoto")[-1].status == 429)
+        new, updates = tg.upgrade_to_supergroup(old)
+        for service_message in updates:
+            await stage.send(service_message)
+        second = stage.person("李师傅")
+        summary = await ready_to_submit(stage, second, category="🧹 环境卫生")
+        await stage.send(second.press(summary, "✅ 提交"))
+        await asyncio.sleep(0.5)
+        async with stage.services.db.transaction() as conn:  # the 45 s have passed
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.state == rows.PENDING)
+                .values(not_before=datetime.now(UTC))
+            )
+        worker(stage).wake()
+        stage.chats["xiguan"] = new
+        await stage.until(lambda: len(tickets_in(stage, "xiguan")) == 2, timeout=10)
+        assert tickets_in(stage, "xiguan") == [1, 2]
+        assert tg.bot_messages(old) == []
+    finally:
+        await stop_app(stage.app)
