@@ -263,6 +263,21 @@ async def claimants(conn: AsyncConnection) -> list[str]:
     return [r for r in rows.scalars() if r]
 
 
+async def in_flight(
+    conn: AsyncConnection, chat_id: int, among: Sequence[int] | None = None
+) -> list[int]:
+    """The rows of a chat being delivered now (of `among`, if given): their message ids
+    are recorded when their delivery ends."""
+    query = select(outbox.c.id).where(
+        outbox.c.chat_id == chat_id,
+        outbox.c.state == PENDING,
+        outbox.c.claimed_until.is_not(None),
+    )
+    if among is not None:
+        query = query.where(outbox.c.id.in_(list(among)))
+    return list((await conn.execute(query)).scalars())
+
+
 async def pending_count(conn: AsyncConnection, channels: Sequence[str] | None = None) -> int:
     query = select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)
     if channels is not None:
