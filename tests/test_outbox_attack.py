@@ -21,7 +21,7 @@ from bot.rider_notices import address
 from storage import outbox as rows
 from storage import riders
 from storage.tables import outbox
-from tests.conftest import IN_DONGGUAN, Stage, words
+from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage, words
 from tests.images import jpeg
 from tests.test_casework import accept, card_of, reported, staff_of
 from tests.test_faults import card_parts, ready_to_submit, status
@@ -497,3 +497,77 @@ async def test_a_prompt_duplicated_by_a_lost_answer_works_from_either_copy(
     assert len(prompts) == 2  # the price of at-least-once
     await stage.send(zhang.reply(prompts[0], text="已清理完毕"))
     assert await status(stage) == "resolved"
+
+
+# ---- after_commit, digests -----------------------------------------------------------------
+
+
+async def test_a_transaction_that_fails_wakes_nobody_and_sends_nothing(stage: Stage) -> None:
+    """A step that puts a message and then fails (rolled back): the message must not go,
+    and the worker is not woken for it."""
+    rider = stage.person()
+    await stage.send(rider.text("/start"))
+    before = len(stage.tg.bot_messages(rider.id))
+    woken: list[int] = []
+    stage.services.outbox.on_put(lambda: woken.append(1))
+    with pytest.raises(RuntimeError):
+        async with stage.services.db.transaction() as conn:
+            known = await riders.get_by_tg(conn, rider.id)
+            assert known is not None
+            await stage.services.outbox.message(conn, address(known), Reply("不该发出的消息"))
+            raise RuntimeError("the step failed after putting its message")
+    await stage.delivered()
+    assert woken == []
+    assert len(stage.tg.bot_messages(rider.id)) == before
+    await say_to(stage, rider.id, "之后的消息")  # and the next transaction wakes it
+    assert woken == [1]
+    await stage.until(lambda: "之后的消息" in words(rider.last_bot_message()))
+
+
+async def test_a_digest_asked_for_twice_at_once_goes_out_once(stage: Stage) -> None:
+    """The start's catch-up and the scheduled run meet (the bot started at 09:00): each
+    desk gets the week's digest once."""
+    from tests.test_digest import local, seed
+
+    await seed(stage)
+    stage.clock.current = local(2026, 11, 23, 9, 30)
+    digests = stage.services.digests
+    results = await asyncio.gather(digests.send_due(), digests.send_due(), return_exceptions=True)
+    assert not any(isinstance(r, Exception) for r in results), results
+    await stage.delivered()
+    weekly = [m for m in stage.chat_messages("dongguan") if "2026-W47 周报" in words(m)]
+    assert len(weekly) == 1
+
+
+# ---- several workers (replicas on PostgreSQL) ---------------------------------------------
+
+
+async def test_several_workers_with_slow_deliveries_deliver_each_card_once_in_order(
+    stage: Stage,
+) -> None:
+    """Four workers drain the same outbox; card posts are slow (longer than the lease).
+    Every card arrives once, and each community's in the order the reports were made."""
+    main = worker(stage)
+    await main.stop()
+    stage.deliver_after_send = False
+    for n in range(4):
+        await reported(stage, name=f"东关骑手{n}")
+        await reported(stage, IN_XIGUAN, category="🚨 社会治安", name=f"西关骑手{n}")
+    slow_cards(stage, 1.0)
+    others = []
+    for i in range(4):
+        w = DeliveryWorker(
+            db=stage.services.db,
+            couriers=main.couriers,
+            steps=main.steps,
+            backoff=main.backoff,
+            lease=timedelta(seconds=0.5),
+            sole=False,
+        )
+        w.name += f"-{i}"
+        others.append(w)
+    done = await asyncio.gather(*(w.drain(30) for w in others))
+    assert all(done)
+    assert tickets_in(stage, "dongguan") == [1, 3, 5, 7]
+    assert tickets_in(stage, "xiguan") == [2, 4, 6, 8]
+    assert sum(w.tally.redelivered for w in others) == 0
