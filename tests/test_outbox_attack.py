@@ -571,3 +571,129 @@ async def test_several_workers_with_slow_deliveries_deliver_each_card_once_in_or
     assert tickets_in(stage, "dongguan") == [1, 3, 5, 7]
     assert tickets_in(stage, "xiguan") == [2, 4, 6, 8]
     assert sum(w.tally.redelivered for w in others) == 0
+
+
+# ---- a long outage, then Telegram is back --------------------------------------------------
+
+
+async def test_after_a_long_outage_everything_arrives_once_and_in_order(stage: Stage) -> None:
+    """Telegram answers 502 to everything for a while (hundreds of calls) while riders
+    report into two communities and staff act. When it is back: every card once, every
+    rider's ticket once (then edited), and each chat's messages in the order they were
+    made."""
+    zhang = staff_of(stage, "dongguan", "张三")
+    first = await reported(stage)  # before the outage: a card staff can act on
+    stage.deliver_after_send = False
+    await worker(stage).stop()  # what follows waits in the outbox...
+    riders_ = [first]
+    for n in range(3):
+        riders_.append(await reported(stage, name=f"东关骑手{n}"))
+        riders_.append(await reported(stage, IN_XIGUAN, category="🚨 社会治安", name=f"西{n}"))
+    await stage.send(zhang.press(card_of(stage, "dongguan"), "✋ 受理"))
+    stage.tg.outage_calls(400)  # ...and meets Telegram down
+    await worker(stage).start()
+    await stage.until(lambda: stage.tg._outage_calls == 0, timeout=30)
+    assert await stage.delivered(timeout=30)
+    assert tickets_in(stage, "dongguan") == [1, 2, 4, 6]
+    assert tickets_in(stage, "xiguan") == [3, 5, 7]
+    for number, rider in enumerate(riders_, start=1):
+        said = [words(m) for m in stage.tg.bot_messages(rider.id)]
+        assert sum(f"工单号 #{number}" in s for s in said) == 1, (number, said)
+        assert any("已派往" in s for s in said)
+    # 王师傅 (#1) hears that it was accepted, after his ticket.
+    said = [words(m) for m in stage.tg.bot_messages(first.id)]
+    assert any("受理" in s for s in said[said.index(next(s for s in said if "工单号" in s)) :])
+    assert "处理中（张三）" in words(card_of(stage, "dongguan"))
+
+
+# ---- refused everywhere ---------------------------------------------------------------------
+
+
+async def test_a_card_refused_by_its_community_and_the_supervisors_is_tried_again(
+    stage: Stage,
+) -> None:
+    """The bot was removed from 西关's group and from the supervisors'. Nothing loops: the
+    rows end, the rider's ticket still says it is on its way (true). Once the bot is back
+    in the supervisors' group, the sweep's next try gets it there, and the ticket says so."""
+    rider = stage.person()
+    summary = await ready_to_submit(stage, rider)
+    stage.tg.set_bot_status(stage.chats["xiguan"], "kicked")
+    stage.tg.set_bot_status(stage.chats["supervisors"], "kicked")
+    await stage.send(rider.press(summary, "✅ 提交"))
+    assert (await rows_by_state(stage)).get("pending", 0) == 0
+    assert "正在派往「西关社区」" in words(rider.last_bot_message())
+    assert await status(stage) == "submitted"
+    stage.tg.set_bot_status(stage.chats["supervisors"], "administrator")
+    stage.clock.advance(minutes=3)
+    assert (await stage.sweep())["redispatched"] == 1
+    assert tickets_in(stage, "supervisors") == [1]
+    assert "已转交「壶关县网格化服务管理中心」" in words(rider.last_bot_message())
+    assert await status(stage) == "dispatched"
+    assert (await stage.sweep())["redispatched"] == 0
+
+
+# ---- a rider who blocked the bot, then came back -------------------------------------------
+
+
+async def test_a_rider_who_blocked_before_the_ticket_and_came_back_hears_what_follows(
+    stage: Stage,
+) -> None:
+    """The rider blocks the bot right after pressing Submit: the ticket is refused, and the
+    card says the rider cannot be reached. The rider unblocks and writes /my: the warning
+    goes, and the next step's notice reaches them."""
+    rider = stage.person()
+    summary = await ready_to_submit(stage, rider, point=IN_DONGGUAN, category="🔥 消防安全")
+    stage.deliver_after_send = False
+    await stage.send(rider.press(summary, "✅ 提交"))
+    stage.tg.block_bot(rider.id)
+    stage.deliver_after_send = True
+    await stage.delivered()
+    warning = "⚠️ 骑手已无法联系"
+    assert warning in words(card_of(stage, "dongguan"))
+    stage.tg.unblock_bot(rider.id)
+    await stage.send(rider.command("/my"))
+    assert warning not in words(card_of(stage, "dongguan"))
+    zhang = staff_of(stage, "dongguan", "张三")
+    await accept(stage, zhang)
+    assert "受理" in words(rider.last_bot_message())
+
+
+# ---- the ticket's edit racing the ticket ----------------------------------------------------
+
+
+async def test_the_ticket_edit_never_overtakes_the_ticket(stage: Stage) -> None:
+    """The rider's chat fails for a while (the ticket is postponed) while the card goes out
+    at once and asks for the ticket to be edited. The rider ends with one ticket message,
+    saying where the report went."""
+    rider = stage.person()
+    summary = await ready_to_submit(stage, rider, point=IN_DONGGUAN, category="🔥 消防安全")
+    stage.tg.bad_gateway("sendMessage", chat_id=rider.id, times=5 * 3)
+    stage.deliver_after_send = False
+    await stage.send(rider.press(summary, "✅ 提交"))
+    await stage.until(lambda: tickets_in(stage, "dongguan") == [1])
+    await stage.until(lambda: "已派往「东关社区」" in words(rider.last_bot_message()), timeout=10)
+    await stage.delivered()
+    tickets = [m for m in stage.tg.bot_messages(rider.id) if "工单号" in words(m)]
+    assert len(tickets) == 1 and "已派往「东关社区」" in words(tickets[0])
+
+
+async def test_nothing_is_left_behind_in_memory_by_transactions_and_deliveries(
+    stage: Stage,
+) -> None:
+    """Commit callbacks, the worker's in-flight rows and its breakage counts are let go
+    once their transaction or delivery is over (a bot runs for months)."""
+    from storage import database
+
+    rider = stage.person()
+    await stage.send(rider.text("/start"))
+    for n in range(20):
+        with pytest.raises(RuntimeError):
+            async with stage.services.db.transaction() as conn:
+                database.after_commit(conn, lambda: None)
+                raise RuntimeError(n)
+        await say_to(stage, rider.id, f"第{n}条")
+    await stage.delivered()
+    await worker(stage).stop()  # no transaction of the worker's is open now
+    assert database._after_commit == {}
+    assert worker(stage)._busy == set() and worker(stage)._broke == {}
+    assert not worker(stage)._tasks
