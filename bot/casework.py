@@ -131,13 +131,27 @@ class Casework:
         try:
             report = await self._load(cb.target)
             self.role_in(where, report)
-            await self.access.require_origin(where.chat_id, message_id, report.id)
+            if await self._require_card(where, message_id, report):
+                report = await self._load(cb.target)  # as the card's delivery left it
             actor = await self._staff_actor(where, staff, report)
             if cb.action == "pin" and message_id is not None:
                 return await self._pin(where, report, message_id)
             return await self._press(where, actor, report, cb)
         except Refused as exc:
             return self._refusal(exc, report)
+
+    async def _require_card(self, where: Where, message_id: int | None, report: Report) -> bool:
+        """The pressed message is the report's card here; one pressed the moment it
+        appeared may not be written down yet (its delivery still being recorded): whether
+        the press waited for that."""
+        try:
+            await self.access.require_origin(where.chat_id, message_id, report.id)
+        except Refused:
+            if not await self._recorded(where.chat_id):
+                raise
+            await self.access.require_origin(where.chat_id, message_id, report.id)
+            return True
+        return False
 
     async def _pin(self, where: Where, report: Report, message_id: int) -> Outcome:
         """The location pin under the pressed card (checked to be this report's card here)."""

@@ -697,3 +697,34 @@ async def test_nothing_is_left_behind_in_memory_by_transactions_and_deliveries(
     assert database._after_commit == {}
     assert worker(stage)._busy == set() and worker(stage)._broke == {}
     assert not worker(stage)._tasks
+
+
+async def test_a_card_pressed_before_its_delivery_was_recorded_works(stage: Stage) -> None:
+    """The card appears and 张三 presses 受理 at once, before the bot has written down the
+    card's message id (the database slow for a moment): the press must work, not be told
+    "这个按钮已失效"."""
+    zhang = staff_of(stage, "dongguan", "张三")
+    courier = worker(stage).couriers["telegram"]
+    real = courier.post_card
+    pressed: list[bool] = []
+
+    async def press_at_once(chat: Any, card: Any, **kwargs: Any) -> Any:
+        posted = await real(chat, card, **kwargs)
+        if not pressed:
+            pressed.append(True)
+            message = stage.tg.message(posted[-1].chat_id, posted[-1].message_id)
+            asyncio.get_running_loop().create_task(
+                stage.app.process_update(
+                    Update.de_json(zhang.press(message, "✋ 受理"), stage.app.bot)
+                )
+            )
+            await asyncio.sleep(0.2)
+        return posted
+
+    courier.post_card = press_at_once  # type: ignore[method-assign]
+    await reported(stage)
+    await stage.until(lambda: pressed)
+    await asyncio.sleep(0.5)
+    await stage.delivered()
+    assert not any(a.get("show_alert") for a in stage.tg.callback_answers[-1:])
+    assert await status(stage) == "accepted"
