@@ -213,6 +213,7 @@ async def test_a_poison_row_does_not_block_its_chat_for_ever(stage: Stage) -> No
     await put_raw(stage, rider.id, "message", {"no": "reply"})
     await say_to(stage, rider.id, "排在坏消息后面的通知")
     await stage.until(lambda: "排在坏消息后面" in words(rider.last_bot_message()), timeout=10)
+    await stage.delivered()
     counts = await rows_by_state(stage)
     assert counts.get("failed") == 1 and counts.get("pending", 0) == 0
 
