@@ -52,16 +52,16 @@ class TimedTelegram(FakeTelegram):
             self.handed.setdefault(update["update_id"], now)
         return updates
 
-    def handle(self, method: str, params: dict[str, Any], files: Any = None) -> Any:
+    def _handle(self, method: str, params: dict[str, Any], files: Any, *args: Any) -> Any:
         at = time.perf_counter()
-        status, body = super().handle(method, params, files)
+        call, status, body = super()._handle(method, params, files, *args)
         chat = str(params.get("chat_id"))
         if status == 429:
             self.refused.append(at)
         elif status == 200 and method in SENDS and chat.lstrip("-").isdigit():
             words = str(params.get("text") or params.get("caption") or "")
             self.sent.setdefault(int(chat), []).append((at, words))
-        return status, body
+        return call, status, body
 
     def answered(self, chat: int, contains: str = "") -> float | None:
         """When the first message into `chat` (saying `contains`) reached the fake."""

@@ -7,9 +7,10 @@ Tests call `build_application` with a fake Telegram transport and then `on_start
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from telegram import (
     Bot,
@@ -22,13 +23,13 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -37,15 +38,18 @@ from telegram.request import BaseRequest
 from bot import texts
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import TELEGRAM, WEB
 from bot.delivery.worker import Backoff
 from bot.metrics import Period
+from bot.offline import NoMembers
 from bot.services import Services
-from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup
-from handlers.context import SuishouContext
+from handlers import buttons, dispatcher, errors, groups, jobs, limits, rider, startup, web
+from handlers.context import BotData, Data, SuishouApp, SuishouBot, SuishouContext
 from handlers.courier import TelegramCourier
 from handlers.members import TelegramMembers
 from handlers.ordering import PerChatUpdateProcessor
 from handlers.steady import RetryPolicy, SteadyBot
+from handlers.web.courier import WebCourier
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +65,10 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limit: bool | BaseRateLimiter = True,
+    rate_limit: bool | BaseRateLimiter[Any] = True,
     retry: RetryPolicy | None = None,
     backoff: Backoff | None = None,
-) -> Application:
+) -> SuishouApp:
     """The Application for `config`.
 
     `rate_limit`: True for PTB's AIORateLimiter (Telegram's flood limits), False for none
@@ -74,7 +78,9 @@ def build_application(
     order: see handlers/ordering.py.
     """
     processor = PerChatUpdateProcessor()
-    builder = (
+    builder: ApplicationBuilder[
+        SuishouBot, SuishouContext, Data, Data, BotData, JobQueue[SuishouContext]
+    ] = (
         ApplicationBuilder()
         .token(token)
         .base_url(config.api_base_url)
@@ -86,7 +92,8 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .context_types(ContextTypes(context=SuishouContext))
+        .context_types(ContextTypes(context=SuishouContext, bot_data=BotData))
+        .job_queue(JobQueue[SuishouContext]())  # PTB's default, told whose context its jobs get
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -105,7 +112,11 @@ def build_application(
     courier = TelegramCourier(cast(Bot, steady))  # a Bot whose sends are retried, follow moves
     app.bot_data["courier"] = courier
     app.bot_data["services"] = services = Services.create(
-        config, courier, clock, members=TelegramMembers(app.bot), backoff=backoff
+        config,
+        {TELEGRAM: courier, WEB: WebCourier()},
+        clock,
+        members=TelegramMembers(app.bot),
+        backoff=backoff,
     )
     steady.moves = services.chat_moves
     # Per-rider message limits, applied as updates arrive (before they wait in line).
@@ -114,7 +125,7 @@ def build_application(
     return app
 
 
-def _add_handlers(app: Application) -> None:
+def _add_handlers(app: SuishouApp) -> None:
     private = filters.ChatType.PRIVATE
     groups_ = filters.ChatType.GROUPS
     # Order matters: commands first, then message kinds, then the catch-all.
@@ -160,7 +171,7 @@ def _add_handlers(app: Application) -> None:
     app.add_error_handler(errors.on_error)
 
 
-async def on_startup(app: Application) -> None:
+async def on_startup(app: SuishouApp) -> None:
     """Migrate the database, publish the command menus, check chats, schedule jobs."""
     services: Services = app.bot_data["services"]
     await services.start()
@@ -195,7 +206,7 @@ async def on_startup(app: Application) -> None:
 DIGEST_JOB = "digest:weekly"
 
 
-def schedule_digest(app: Application, services: Services) -> None:
+def schedule_digest(app: SuishouApp, services: Services) -> None:
     """The weekly digest on the configured crontab line; one job however often start runs."""
     assert app.job_queue is not None
     for job in app.job_queue.get_jobs_by_name(DIGEST_JOB):
@@ -214,16 +225,16 @@ def schedule_digest(app: Application, services: Services) -> None:
     )
 
 
-async def on_stop(app: Application) -> None:
+async def on_stop(app: SuishouApp) -> None:
     """Stop delivering (letting deliveries under way end) while the Bot still works."""
     await app.bot_data["services"].delivery.stop()
 
 
-async def on_shutdown(app: Application) -> None:
+async def on_shutdown(app: SuishouApp) -> None:
     await app.bot_data["services"].stop()
 
 
-async def _set_commands(app: Application, config: Config) -> None:
+async def _set_commands(app: SuishouApp, config: Config) -> None:
     """Riders' menu in private chats, staff's menu in groups, in each language."""
     menus = (
         (BotCommandScopeAllPrivateChats(), RIDER_COMMANDS),
@@ -236,7 +247,7 @@ async def _set_commands(app: Application, config: Config) -> None:
             await app.bot.set_my_commands(commands, scope=scope, language_code=code)
 
 
-async def _check_chats(app: Application, services: Services) -> None:
+async def _check_chats(app: SuishouApp, services: Services) -> None:
     """Warn early when the bot is not in a dispatcher chat, rather than at the first report."""
     config = services.config
     chats = [("supervisors", config.supervisors.chat.chat_id)]
@@ -275,11 +286,25 @@ async def send_digest(config: Config, token: str, week: Period) -> list[str]:
             await services.stop()
 
 
-def run_polling(config: Config, token: str) -> int:
-    """Run until interrupted; Telegram unreachable at start is waited for, a wrong token is
-    said plainly (exit 1): see handlers/startup.py."""
-    return startup.run_until_stopped(
-        lambda: build_application(config, token),
-        token_env=config.token_env,
-        api=config.api_base_url,
+def run(config: Config) -> int:
+    """`suishou run`: the web page, and Telegram too when its token is set, in one loop,
+    until interrupted; a wrong token is said plainly (exit 1): see handlers/startup.py."""
+    token = config.token()
+    telegram = build_application(config, token) if token else None
+    if telegram is not None:
+        services: Services = telegram.bot_data["services"]
+    else:
+        # No Telegram: web riders' messages are delivered; the desks' wait in the outbox
+        # for the first start with a token.
+        services = Services.create(config, {WEB: WebCourier()}, members=NoMembers())
+    web_app, _ = web.build(services, telegram_on=telegram is not None)
+    return asyncio.run(
+        startup.serve(
+            services=services,
+            web_app=web_app,
+            web=config.web,
+            telegram=telegram,
+            token_env=config.token_env,
+            api=config.api_base_url,
+        )
     )

@@ -37,7 +37,7 @@ class CardView:
 
 
 def rider_label(rider: Rider, lang: str) -> str:
-    label = texts.t(lang, "card.rider", number=f"{rider.id:04d}")
+    label: str = texts.t(lang, "card.rider", number=f"{rider.id:04d}")
     if rider.platform in PLATFORM_KEYS:
         label += " · " + texts.t(lang, f"platform.{rider.platform}")
     return label
@@ -70,7 +70,7 @@ def card_text(
         status = Html(
             texts.t(lang, "card.status_handler", status=status, handler=report.handler_name)
         )
-    lines = [
+    lines: list[str] = [
         texts.t(
             lang,
             "card.title",
@@ -83,7 +83,7 @@ def card_text(
     ]
     if report.overdue_at and report.status not in (Status.CLOSED, Status.REJECTED):
         lines.append(texts.t(lang, "card.overdue"))
-    place = texts.t(
+    place: str = texts.t(
         lang,
         "card.place",
         place=place_name(config, report.community_id, lang),
@@ -167,7 +167,7 @@ HISTORY_KINDS = frozenset(
 )
 
 
-def history_line(config: Config, event: dict[str, Any], lang: str) -> str:
+def history_line(config: Config, event: dict[str, Any], lang: str) -> Html:
     """One line of a report's history: when, what, who, and the detail that matters."""
     data = event["data"]
     detail = ""  # HTML

@@ -332,7 +332,7 @@ class Casework:
             data["duplicate_of"] = duplicate_of
         reason_text = texts.t(self.lang, f"reject.{reason}")
         if duplicate_of:
-            reason_text += f" #{duplicate_of}"
+            reason_text = texts.Html(f"{reason_text} #{duplicate_of}")  # escaped once
         told: list[bool] = []
         tell = self._then_tell("notice.rejected", told, reason=reason_text)
 
@@ -354,7 +354,7 @@ class Casework:
         )
         return all(told)
 
-    def _rejected(self, report: Report, told: bool) -> str:
+    def _rejected(self, report: Report, told: bool) -> texts.Html:
         """Staff's answer says the rider was told only when they were."""
         key = "staff.rejected" if told else "staff.rejected_untold"
         return texts.t(self.lang, key, ticket=report.id)
@@ -435,11 +435,12 @@ class Casework:
         prompt, link = await self._replied(where.chat_id, reply_to)
         if prompt is None and link is None and to_bot and await self._recorded(where.chat_id):
             prompt, link = await self._replied(where.chat_id, reply_to)
-        if prompt is None and (
-            link is None or link.kind not in ("card", "photo", "location", "notice")
-        ):
+        if prompt is not None:
+            report_id = prompt.report_id
+        elif link is not None and link.kind in ("card", "photo", "location", "notice"):
+            report_id = link.report_id
+        else:
             return None
-        report_id = prompt.report_id if prompt else link.report_id  # type: ignore[union-attr]
         report = None
         try:
             report = await self._load(report_id)
@@ -638,6 +639,11 @@ class Casework:
         try:
             # Asked on one of this report's notices, never on another message (it is edited).
             await self.access.require_origin(ctx.chat_id, message_id, report.id, REPORTER_LINK)
+            if _answered_already(report, fixed):
+                # Pressed again: the first press took effect but its answer never showed (the
+                # bot was stopped in between, or Telegram lost it): the same answer, again.
+                key = "notice.thanks_fixed" if fixed else "notice.thanks_reopened"
+                return Outcome(edit=Reply(texts.t(ctx.lang, key, ticket=report.id)))
             if fixed:
                 await self._step(
                     report,
@@ -729,6 +735,14 @@ class Casework:
 
 
 After = Callable[[AsyncConnection, Report], Awaitable[None]]
+
+
+def _answered_already(report: Report, fixed: bool) -> bool:
+    """The rider's answer to 已解决？ is what the report already shows."""
+    if fixed:
+        return report.status == Status.CLOSED and report.close_reason == "confirmed"
+    return report.status == Status.REOPENED
+
 
 _EVENT = {
     Action.ACCEPT: "accepted",

@@ -247,7 +247,7 @@ def _draw_bars(
     positions = range(len(bars))
     ax.set_yticks(list(positions), [bar.name for bar in bars])
     ax.set_ylim(len(bars) - 0.5, -0.5)  # first community on top
-    series = (
+    series: tuple[tuple[float, str, Callable[[CommunityBar], float | None]], ...] = (
         (-BAR_HEIGHT / 2, CLOSURE_COLOR, lambda b: b.closure_rate),
         (BAR_HEIGHT / 2, ON_TIME_COLOR, lambda b: b.on_time_rate),
     )
@@ -287,10 +287,11 @@ def _draw_trend(
     xs = list(range(len(trend)))
     has_data = False
     # The on-time line is dashed and thinner, so it stays visible where the two coincide.
-    for color, rate, style, width in (
+    lines: tuple[tuple[str, Callable[[TrendPoint], float | None], str, float], ...] = (
         (CLOSURE_COLOR, lambda p: p.closure_rate, "-", 3.0),
         (ON_TIME_COLOR, lambda p: p.on_time_rate, "--", 1.8),
-    ):
+    )
+    for color, rate, style, width in lines:
         ys = [_percent(rate(p)) for p in trend]
         known = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
         if not known:

@@ -13,6 +13,7 @@ from bot.chat_moves import move_notes
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import redact
+from bot.web_settings import notes as web_notes
 from storage.database import Database
 from storage.db import create_engine, migrate
 
@@ -20,7 +21,9 @@ from storage.db import create_engine, migrate
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="suishou", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the bot (long polling)")
+    run = sub.add_parser(
+        "run", help="serve the riders' web page, and Telegram when its token is set"
+    )
     run.add_argument("--config", type=Path, default=Path("config.toml"))
     run.add_argument("--log-level", default="INFO")
     check = sub.add_parser("check-config", help="validate a configuration file")
@@ -34,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
     export.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
     export.add_argument("--out", type=Path, required=True)
+    qr = sub.add_parser("qr", help="draw the rider link as a QR code poster (PNG)")
+    qr.add_argument("--config", type=Path, default=Path("config.toml"))
+    qr.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "qr":
+        return qr_command(args.config, args.out)
     if args.command == "check-config":
         return check_config(args.config)
     if args.command == "digest":
@@ -68,7 +76,7 @@ def _report(problems: list[str]) -> int:
 
 
 def check_config(path: Path) -> int:
-    config, problems = _load(path)
+    config, problems = _load(path, need_token=False)
     if problems or config is None:
         _report(problems)
         print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
@@ -76,20 +84,25 @@ def check_config(path: Path) -> int:
     print(
         f"{path}: OK — {len(config.categories)} categories, {len(config.communities)} communities"
     )
-    for note in move_notes(config):
+    if config.token() is None:
+        print(
+            f"note: bot.token_env: {config.token_env} is not set, so Telegram is off: "
+            "`suishou run` serves the riders' web page alone"
+        )
+    for note in [*move_notes(config), *web_notes(config.web)]:
         print(f"note: {note}")
     return 0
 
 
 def run_bot(path: Path, log_level: str) -> int:
-    from bot.app import run_polling  # noqa: PLC0415 - only `run` needs Telegram
+    from bot.app import run  # noqa: PLC0415 - only `run` needs Telegram and the web server
     from bot.logs import setup_logging  # noqa: PLC0415
 
-    config, problems = _load(path)
+    config, problems = _load(path, need_token=False)
     if problems or config is None:
         return _report(problems)
     setup_logging(log_level)
-    return run_polling(config, config.token() or "")
+    return run(config)
 
 
 async def _database(config: Config) -> Database:
@@ -102,6 +115,7 @@ def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
     config, problems = _load(path, need_token=not dry_run)
     if problems or config is None:
         return _report(problems)
+    from bot.delivery.outbox import Outbox  # noqa: PLC0415
     from bot.digest import Digests, parse_week, previous_week  # noqa: PLC0415
 
     try:
@@ -128,7 +142,8 @@ def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
     async def dry() -> str:
         db = await _database(config)
         try:
-            digests = Digests(config=config, db=db, outbox=None, clock=SystemClock())  # type: ignore[arg-type]
+            clock = SystemClock()  # a dry run puts nothing in the outbox
+            digests = Digests(config=config, db=db, outbox=Outbox(clock=clock), clock=clock)
             return await digests.plain_text(period)
         finally:
             await db.close()
@@ -161,6 +176,31 @@ def export_command(path: Path, start: date, end: date, out: Path) -> int:
 
     count = asyncio.run(export())
     print(f"{out}: {count} report(s) from {start} to {end}")
+    return 0
+
+
+def qr_command(path: Path, out: Path) -> int:
+    config, problems = _load(path, need_token=False)
+    if problems or config is None:
+        return _report(problems)
+    if out.suffix.lower() != ".png":
+        return _report(["--out: the file name must end in .png"])
+    from bot.poster import FONT_HINT, make_poster  # noqa: PLC0415 - matplotlib's fonts
+
+    url = config.web.public_url()
+    poster = make_poster(url, config.language)
+    out.write_bytes(poster.png)
+    print(f"{out}: QR code for {url}")
+    if config.web.base_url is None:
+        print(
+            "note: web.base_url is not set, so the code points at this machine's address; "
+            "set web.base_url to the address phones open (https) before posting it"
+        )
+    if not poster.caption_drawn:
+        print(
+            f"note: no font that can draw Chinese was found, so the poster has no caption: "
+            f"{FONT_HINT}, then run this again"
+        )
     return 0
 
 

@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from bot.geo import LatLon, gcj02_to_wgs84, valid_latlon
+from bot.web_settings import WebSettings, parse_web
 from bot.workcalendar import WorkingCalendar
 
 LANGUAGES = ("zh", "en")
@@ -133,6 +134,7 @@ class Config:
     digest: DigestSettings = DigestSettings()
     points: PointsRules = PointsRules()
     limits: LimitSettings = LimitSettings()
+    web: WebSettings = field(default_factory=WebSettings)
     source: Path | None = None
 
     @cached_property
@@ -250,6 +252,7 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
             "digest",
             "points",
             "limits",
+            "web",
         },
     )
     bot = _table(r, raw, "bot")
@@ -302,10 +305,12 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
     digest = _digest(r, raw, tz)
     points = _points(r, raw)
     limits = _limits(r, raw)
+    web = parse_web(r, raw, base_dir)
     _check_chats(r, communities, supervisors)
 
     if r.problems:
         raise ConfigError(r.problems)
+    assert supervisors is not None  # else _supervisors recorded a problem
     return Config(
         token_env=token_env,
         api_base_url=r.get(bot, "bot", "api_base_url", str, DEFAULT_API_URL),
@@ -320,12 +325,13 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: Path, source: Path | None 
         max_photo_bytes=max_mb * 1024 * 1024,
         categories=categories,
         communities=communities,
-        supervisors=supervisors,  # type: ignore[arg-type]
+        supervisors=supervisors,
         casework=casework,
         calendar=calendar,
         digest=digest,
         points=points,
         limits=limits,
+        web=web,
         source=source,
     )
 
@@ -338,7 +344,9 @@ def _table(r: _Reader, raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-def _array_of_tables(r: _Reader, raw: Mapping[str, Any], key: str) -> Iterator[tuple[str, dict]]:
+def _array_of_tables(
+    r: _Reader, raw: Mapping[str, Any], key: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
     items = raw.get(key)
     if items is None:
         r.problem(key, "missing: define at least one [[" + key + "]]")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from html import unescape
 
 from apscheduler.triggers.cron import CronTrigger
@@ -37,19 +37,19 @@ log = logging.getLogger(__name__)
 MAX_FIRE_STEPS = 2000
 
 
-def parse_week(label: str, tz: object) -> Period:
+def parse_week(label: str, tz: tzinfo) -> Period:
     """'2026-W47' → that ISO week in the configured time zone."""
     match = re.fullmatch(r"(\d{4})-W(\d{1,2})", label.strip())
     if not match:
         raise ValueError(f"not an ISO week like 2026-W47: {label!r}")
     monday = datetime.fromisocalendar(int(match[1]), int(match[2]), 1).date()
-    return week_of(monday, tz)  # type: ignore[arg-type]
+    return week_of(monday, tz)
 
 
-def previous_week(moment: datetime, tz: object) -> Period:
+def previous_week(moment: datetime, tz: tzinfo) -> Period:
     """The last complete ISO week before `moment`."""
-    this = week_of(moment, tz)  # type: ignore[arg-type]
-    return week_of(this.start - timedelta(days=1), tz)  # type: ignore[arg-type]
+    this = week_of(moment, tz)
+    return week_of(this.start - timedelta(days=1), tz)
 
 
 class Digests:
@@ -76,8 +76,8 @@ class Digests:
         """
         trigger = self.trigger()
         for window in (timedelta(hours=1), timedelta(days=1), timedelta(days=8)):
-            last = None
-            moment = trigger.get_next_fire_time(None, now - window)
+            last: datetime | None = None
+            moment: datetime | None = trigger.get_next_fire_time(None, now - window)
             for _ in range(MAX_FIRE_STEPS):
                 if moment is None or moment > now:
                     break

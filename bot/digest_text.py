@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.chart import ChartLabels, CommunityBar, TrendPoint, render_digest_chart
 from bot.config import ChatTarget, Config
 from bot.desks import Desk, desks
-from bot.figures import DeskFigures, Figures
+from bot.figures import EVERY, DeskFigures, Figures
 from bot.formatting import hours, when
 from bot.metrics import Metrics, Period, percent
 
@@ -38,8 +39,8 @@ class Digest:
     chart: bytes | None = None
 
 
-def week_label(period: Period, tz: object) -> str:
-    year, week, _ = period.start.astimezone(tz).isocalendar()  # type: ignore[arg-type]
+def week_label(period: Period, tz: tzinfo) -> str:
+    year, week, _ = period.start.astimezone(tz).isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -64,17 +65,16 @@ class DigestWriter:
 
     async def build(self, week: Period, only: Desk | None = None) -> list[Digest]:
         """Every desk's digest of `week`, or `only` that desk's (then only its own figures)."""
-        scope = only.scope if only is not None else None
+        scope = only.scope if only is not None else EVERY
         prev = Period(week.start - timedelta(days=7), week.start)
-        kwargs = {} if scope is None else {"scope": scope}
         counted = _Week(
             period=week,
             label=week_label(week, self.tz),
-            now=await self.figures.tallies(week, **kwargs),
-            before=await self.figures.tallies(prev, durations=False, **kwargs),
-            open_ids=await self.figures.open_tickets(week, per_desk=TICKETS_SHOWN, **kwargs),
+            now=await self.figures.tallies(week, scope),
+            before=await self.figures.tallies(prev, scope, durations=False),
+            open_ids=await self.figures.open_tickets(week, scope, per_desk=TICKETS_SHOWN),
             overdue_ids=await self.figures.open_tickets(
-                week, per_desk=TICKETS_SHOWN, overdue=True, **kwargs
+                week, scope, per_desk=TICKETS_SHOWN, overdue=True
             ),
         )
         digests = []
@@ -279,5 +279,5 @@ def _points_change(now: float | None, before: float | None, lang: str) -> str:
     return texts.t(lang, "digest.change", delta=f"{delta:+.1f}".replace(".0", ""))
 
 
-def _day(moment: datetime, tz: object, lang: str) -> str:
-    return when(moment, tz, lang).rsplit(" ", 1)[0]  # type: ignore[arg-type]
+def _day(moment: datetime, tz: ZoneInfo, lang: str) -> str:
+    return when(moment, tz, lang).rsplit(" ", 1)[0]

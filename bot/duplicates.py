@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from bot.config import Config
 from bot.geo import LatLon, distance_m
@@ -15,7 +16,7 @@ _METRES_PER_DEGREE = 111_320.0
 
 
 async def similar_open_report(
-    db: Database, config: Config, category: str, point: LatLon, now: object
+    db: Database, config: Config, category: str, point: LatLon, now: datetime
 ) -> Report | None:
     """The nearest open report of `category` within the duplicate radius, from recent days."""
     settings = config.casework
@@ -32,7 +33,7 @@ async def similar_open_report(
             category,
             now - settings.duplicate_window,
             bounds,
-            statuses,  # type: ignore[operator]
+            statuses,
         )
     scored = [(distance_m(point, LatLon(r.lat, r.lon)), r) for r in candidates]
     scored = [(d, r) for d, r in scored if d <= radius]

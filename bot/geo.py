@@ -46,12 +46,13 @@ class LatLon:
 
 def valid_latlon(lat: object, lon: object) -> bool:
     """True for finite real numbers within ±90/±180; guards against junk from clients and EXIF."""
-    for value in (lat, lon):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return False
-        if not math.isfinite(value):
-            return False
-    return -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0  # type: ignore[operator]
+    return _degrees(lat, 90.0) and _degrees(lon, 180.0)
+
+
+def _degrees(value: object, limit: float) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and -limit <= value <= limit
 
 
 def out_of_china(p: LatLon) -> bool:

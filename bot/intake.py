@@ -279,8 +279,9 @@ class Intake:
         if not _complete(draft):
             return Outcome(edit=await self.prompt(ctx, draft))
         category = self.config.category(draft.category or "")
-        assert category is not None
-        route = self.router.route(LatLon(draft.lat, draft.lon), category.code)  # type: ignore[arg-type]
+        point = _point(draft)
+        assert category is not None and point is not None  # _complete(draft)
+        route = self.router.route(point, category.code)
         async with self.db.transaction() as conn:
             if not await drafts.close(conn, draft.id, "submitted", self.clock.now()):
                 # Pressed twice: the first press won the race and made the report.
@@ -327,14 +328,11 @@ class Intake:
 
     async def _offer(self, draft: Draft) -> Report | None:
         """The open report this draft is offered to join (+1), if any: one at a time."""
-        if draft.not_duplicate or draft.category is None or draft.lat is None:
+        point = _point(draft)
+        if draft.not_duplicate or draft.category is None or point is None:
             return None
         return await similar_open_report(
-            self.db,
-            self.config,
-            draft.category,
-            LatLon(draft.lat, draft.lon),  # type: ignore[arg-type]
-            self.clock.now(),
+            self.db, self.config, draft.category, point, self.clock.now()
         )
 
     def _duplicate_question(self, ctx: RiderCtx, draft: Draft, similar: Report) -> Reply:
@@ -432,7 +430,7 @@ class Intake:
             lines.append(texts.t(lang, "summary.note", note=draft.note))
         return "\n".join(lines)
 
-    def _route_line(self, lang: str, route: Route) -> str:
+    def _route_line(self, lang: str, route: Route) -> texts.Html:
         community = self.config.community(route.community_id)
         if community:
             return texts.t(lang, "summary.route", community=community.name)
@@ -463,13 +461,15 @@ class Intake:
                         continue
                     lang = texts.pick_language(rider.language, None, self.config.language)
                     minutes = int(self.config.draft_ttl.total_seconds() // 60)
+                    to = address(rider)
                     await self.dispatcher.outbox.message(
                         conn,
-                        address(rider),
+                        to.chat,
                         Reply(
                             texts.t(lang, "draft.expired_notice", minutes=minutes),
                             remove_keyboard=True,
                         ),
+                        channel=to.channel,
                     )
                     expired += 1
         return expired
@@ -477,6 +477,13 @@ class Intake:
 
 def _complete(draft: Draft) -> bool:
     return bool(draft.photos) and draft.lat is not None and draft.category is not None
+
+
+def _point(draft: Draft) -> LatLon | None:
+    """Where the hazard is, once the rider has said (latitude and longitude come together)."""
+    if draft.lat is None or draft.lon is None:
+        return None
+    return LatLon(draft.lat, draft.lon)
 
 
 def _append(note: str | None, text: str) -> str:

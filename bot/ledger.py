@@ -125,7 +125,10 @@ class Ledger:
             # Row by row from the database: raw rows never pile up beside the finished ones.
             async for found in ledger_rows.stream_made(conn, period.start, period.end):
                 rows.append(self._row(found))
-        t = lambda key: texts.t(self.lang, f"ledger.{key}")  # noqa: E731
+
+        def t(key: str) -> str:
+            return texts.t(self.lang, f"ledger.{key}")
+
         headers = [
             t(k)
             for k in (
@@ -216,7 +219,10 @@ class Ledger:
         lang = self.lang
         counted = (await self.figures.tallies(period)).owned(self.config)
         ids: list[str | None] = [c.id for c in self.config.communities] + [None]
-        t = lambda key: texts.t(lang, f"ledger.{key}")  # noqa: E731
+
+        def t(key: str) -> str:
+            return texts.t(lang, f"ledger.{key}")
+
         headers = [
             t(k)
             for k in (

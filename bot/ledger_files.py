@@ -201,7 +201,7 @@ def read_xlsx(path_or_bytes: Path | bytes) -> dict[str, list[list[object]]]:
 
 
 def _rows(ws: ReadOnlyWorksheet) -> Iterator[list[object]]:
-    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    rows: list[list[object]] = [list(row) for row in ws.values]
     width = max((len(row) for row in rows), default=0)
     for row in rows:
         yield row + [None] * (width - len(row))

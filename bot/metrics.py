@@ -12,7 +12,6 @@ the reference that a property test holds the SQL to. docs/metrics.md gives each 
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -127,7 +126,7 @@ class Metrics:
             overdue_open=counts.overdue_open,
             closure_rate=_rate(counts.closed, due),
             on_time_rate=_rate(counts.closed_on_time, due),
-            median_time_to_close=statistics.median(durations) if durations else None,
+            median_time_to_close=_median(durations),
             p90_time_to_close=_p90(durations),
             reopen_rate=_rate(counts.received_reopened, counts.received_resolved),
             satisfaction=_rate(counts.feedback_fixed, counts.feedback_count),
@@ -139,6 +138,16 @@ class Metrics:
 
 def _rate(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
+
+
+def _median(durations: Sequence[timedelta]) -> timedelta | None:
+    """statistics.median over sorted durations (typeshed types it for numbers only)."""
+    if not durations:
+        return None
+    half = len(durations) // 2
+    if len(durations) % 2:
+        return durations[half]
+    return (durations[half - 1] + durations[half]) / 2
 
 
 def _p90(durations: Sequence[timedelta]) -> timedelta | None:

@@ -16,13 +16,14 @@ arrive, so staff never believe a rider was told what they were not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import texts
 from bot.config import ChatTarget, Config
-from bot.delivery.outbox import Outbox
+from bot.delivery.outbox import TELEGRAM, WEB, Outbox
 from bot.messages import Reply
 from storage import reports, riders
 from storage.records import Report, Rider
@@ -31,9 +32,19 @@ REPORTER_LINK = "relay"  # replies to it reach the staff
 FOLLOWER_LINK = "follow"  # replies to it are answered, not relayed
 
 
-def address(rider: Rider) -> ChatTarget:
-    """Where a rider's messages go: their private chat with the bot."""
-    return ChatTarget(rider.tg_user_id)
+@dataclass(frozen=True)
+class Address:
+    """Where a rider's messages go: a channel, and the chat on it."""
+
+    channel: str
+    chat: ChatTarget
+
+
+def address(rider: Rider) -> Address:
+    """Their private chat with the bot, or (a rider who came by the web) their page."""
+    if rider.tg_user_id is not None:
+        return Address(TELEGRAM, ChatTarget(rider.tg_user_id))
+    return Address(WEB, ChatTarget(rider.id))
 
 
 class RiderNotices:
@@ -67,10 +78,12 @@ class RiderNotices:
             # that would only be refused again (back, the rider sees it all in /my).
             return False
         text = texts.t(self._lang(reporter), key, ticket=report.id, **values)
+        to = address(reporter)
         await self.outbox.message(
             conn,
-            address(reporter),
+            to.chat,
             Reply(text, buttons=ask_buttons, photo=photo),
+            channel=to.channel,
             report_id=report.id,
             link=REPORTER_LINK,
             rider_id=reporter.id,
@@ -82,10 +95,12 @@ class RiderNotices:
                 if rider is None or rider.unreachable_at is not None:
                     continue  # status news is not worth a retry to someone who blocked us
                 follow = texts.t(self._lang(rider), follow_key, ticket=report.id, **values)
+                to = address(rider)
                 await self.outbox.message(
                     conn,
-                    address(rider),
+                    to.chat,
                     Reply(follow),
+                    channel=to.channel,
                     report_id=report.id,
                     link=FOLLOWER_LINK,
                     rider_id=rider.id,

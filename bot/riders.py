@@ -18,7 +18,10 @@ class RiderCtx:
 
     @property
     def chat_id(self) -> int:
-        return self.rider.tg_user_id
+        """The rider's private Telegram chat: asked only on Telegram's paths, where one is."""
+        chat = self.rider.tg_user_id
+        assert chat is not None  # a rider who came by the web has none
+        return chat
 
 
 async def identify(

@@ -100,7 +100,7 @@ class Router:
             return None
         geom = shapely.Point(point.lon, point.lat)
         # Bounding-box candidates only; the exact test runs on the prepared polygons below.
-        candidates = sorted(self._polygon_area_index[i] for i in self._tree.query(geom))
+        candidates = sorted(self._polygon_area_index[int(i)] for i in self._tree.query(geom))
         for index in candidates:
             area = self._areas[index]
             if area.accepts(category) and shapely.covers(area.boundary, geom):

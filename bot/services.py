@@ -6,6 +6,7 @@ reaches storage itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot import texts
@@ -49,7 +50,7 @@ class Services:
     photos: PhotoStore
     router: Router
     clock: Clock
-    courier: Courier
+    courier: Courier | None  # Telegram's, when it runs (the ledger file goes through it)
     outbox: Outbox
     delivery: DeliveryWorker
     dispatcher: Dispatcher
@@ -70,7 +71,7 @@ class Services:
     def create(
         cls,
         config: Config,
-        courier: Courier,
+        couriers: Mapping[str, Courier],
         clock: Clock | None = None,
         *,
         members: MemberLookup,
@@ -78,8 +79,9 @@ class Services:
     ) -> Services:
         """Wire the use cases; nothing touches the disk or network until `start`.
 
-        `courier` delivers Telegram's messages; every message is put in the outbox first,
-        and the delivery worker hands it to the courier of its channel.
+        `couriers`: how each channel delivers ("telegram", "web"); every message is put in
+        the outbox first, and the worker hands it to its channel's courier. A channel with
+        none (Telegram with no token) keeps its messages until a start that has one.
         """
         clock = clock or SystemClock()
         db = Database(create_engine(config.database_url))
@@ -111,7 +113,7 @@ class Services:
         )
         delivery = DeliveryWorker(
             db=db,
-            couriers={TELEGRAM: courier},
+            couriers=couriers,
             steps=steps.for_worker(),
             backoff=backoff,
             # SQLite takes one writer: one worker, which owns every claim it finds.
@@ -133,7 +135,7 @@ class Services:
             photos=photos,
             router=router,
             clock=clock,
-            courier=courier,
+            courier=couriers.get(TELEGRAM),
             outbox=outbox,
             delivery=delivery,
             dispatcher=dispatcher,
@@ -146,7 +148,7 @@ class Services:
             my_reports=MyReports(config=config, db=db),
             stats=Stats(config=config, db=db),
             digests=Digests(config=config, db=db, outbox=outbox, clock=clock),
-            ledger=Ledger(config=config, db=db, courier=courier, clock=clock),
+            ledger=Ledger(config=config, db=db, courier=couriers.get(TELEGRAM), clock=clock),
             limits=RiderLimits(
                 config.limits.messages_per_minute, config.limits.reports_per_hour, clock
             ),

@@ -9,6 +9,7 @@ in the outbox (its desk's chat and the supervisors' both refused it) gets anothe
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -58,7 +59,7 @@ class Sweep:
             if due_soon and await self._mark(report, "reminded", now, self._remind(report)):
                 done["reminded"] += 1
             if now >= report.deadline_at and await self._mark(
-                report, "overdue", now, lambda conn, r=report: self.cards.refresh(r.id, conn)
+                report, "overdue", now, functools.partial(self.cards.refresh, report.id)
             ):
                 done["overdue"] += 1
             late = now >= report.deadline_at + settings.escalate_after

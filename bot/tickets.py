@@ -41,15 +41,17 @@ class Tickets:
 
     async def put(self, conn: AsyncConnection, report: Report, rider: Rider, lang: str) -> None:
         """The ticket number for the rider, in the report's own transaction."""
+        to = address(rider)
         await self.outbox.message(
             conn,
-            address(rider),
+            to.chat,
             Reply(
                 texts.t(lang, "submit.sending", **self._values(report, lang)), remove_keyboard=True
             ),
             report_id=report.id,
             link=TICKET_LINK,
             rider_id=rider.id,
+            channel=to.channel,
         )
 
     def final_text(self, report: Report, lang: str, *, fallback: bool = False) -> str:
@@ -67,10 +69,12 @@ class Tickets:
         if rider is None:
             return
         lang = texts.pick_language(rider.language, None, self.config.language)
+        to = address(rider)
         await self.outbox.edit(
             conn,
-            address(rider),
+            to.chat,
             Reply(self.final_text(report, lang, fallback=fallback)),
             report_id=report.id,
             link=TICKET_LINK,
+            channel=to.channel,
         )

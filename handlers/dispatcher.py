@@ -12,6 +12,7 @@ from bot.messages import Outcome
 from bot.texts import t
 from handlers.context import SuishouContext
 from handlers.rider import fetcher
+from handlers.updates import message_of, user_of
 
 
 def _where(message: Message) -> Where:
@@ -40,7 +41,7 @@ async def button(update: Update, context: SuishouContext) -> None:
 
 async def reply(update: Update, context: SuishouContext) -> None:
     """A reply to a card, a relayed message or a prompt: relay it, or take it as the answer."""
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     replied = message.reply_to_message
     if replied is None:
         return
@@ -56,8 +57,8 @@ async def reply(update: Update, context: SuishouContext) -> None:
         )
     outcome = await context.services.casework.staff_reply(
         _where(message),
-        _staff(message.from_user),
-        replied.message_id,  # type: ignore[arg-type]
+        _staff(user_of(update)),
+        replied.message_id,
         message.text or message.caption or "",
         photo,
         to_bot=replied.from_user is not None and replied.from_user.id == context.bot.id,
@@ -67,13 +68,13 @@ async def reply(update: Update, context: SuishouContext) -> None:
 
 
 async def ticket(update: Update, context: SuishouContext) -> None:
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     outcome = await context.services.casework.ticket(_where(message), context.args or [])
     await context.courier.deliver(update, outcome)
 
 
 async def stats(update: Update, context: SuishouContext) -> None:
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     services = context.services
     where = _where(message)
     outcome = await services.stats.for_chat(
@@ -84,7 +85,7 @@ async def stats(update: Update, context: SuishouContext) -> None:
 
 async def digest(update: Update, context: SuishouContext) -> None:
     """/digest: last week's digest for this chat, on demand."""
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     where = _where(message)
     outcome = await context.services.digest_for(where.chat_id, where.topic_id)
     await context.courier.deliver(update, outcome)
@@ -92,7 +93,7 @@ async def digest(update: Update, context: SuishouContext) -> None:
 
 async def export(update: Update, context: SuishouContext) -> None:
     """/export [FROM] [TO]: the ledger as an XLSX file (runs beside other updates)."""
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     where = _where(message)
     outcome = await context.services.ledger.for_chat(
         ChatTarget(where.chat_id, where.topic_id), context.args or []

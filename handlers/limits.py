@@ -58,7 +58,7 @@ class FloodGate:
 async def submit(ctx: RiderCtx, cb: Callback, context: SuishouContext) -> Outcome:
     """Submit a draft, unless the rider has made as many reports as an hour allows."""
     services = context.services
-    person = ctx.rider.tg_user_id
+    person = ctx.chat_id  # the Telegram user, as FloodGate counts them
     verdict = services.limits.reports.check(person)
     if verdict is Verdict.WARN:
         log.info("rider over the report limit", extra={"user": person})

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update, User
+from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import JobQueue
 
 from bot.callbacks import decode
 from bot.geo import LatLon
@@ -16,17 +17,18 @@ from bot.riders import RiderCtx
 from bot.texts import t
 from handlers import limits
 from handlers.context import SuishouContext
+from handlers.updates import message_of, user_of
 
 
 async def _rider(update: Update, context: SuishouContext) -> RiderCtx:
-    user: User = update.effective_user  # type: ignore[assignment]
+    user = user_of(update)
     return await context.services.rider(user.id, user.full_name, user.language_code)
 
 
 async def start(update: Update, context: SuishouContext) -> None:
     """/start: 报到 (registration), or a welcome back."""
     ctx = await _rider(update, context)
-    user: User = update.effective_user  # type: ignore[assignment]
+    user = user_of(update)
     outcome = await context.services.registration.start(ctx, user.first_name)
     await context.courier.deliver(update, outcome)
     if context.args and context.args[0] == "report" and ctx.rider.registered:
@@ -69,7 +71,7 @@ async def _relayed(
     update: Update, context: SuishouContext, ctx: RiderCtx, photo: PhotoInput | None = None
 ) -> bool:
     """A reply to a message about a report goes to that report's community, not the draft."""
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     if message.reply_to_message is None:
         return False
     outcome = await context.services.casework.rider_reply(
@@ -96,7 +98,7 @@ async def my(update: Update, context: SuishouContext) -> None:
 
 async def photo(update: Update, context: SuishouContext) -> None:
     """A photo, or an image sent as a file (which keeps its EXIF location)."""
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     ctx = await _rider(update, context)
     if message.photo and message.reply_to_message is not None:
         largest = message.photo[-1]
@@ -127,17 +129,20 @@ async def photo(update: Update, context: SuishouContext) -> None:
     )
     outcome = await context.services.intake.add_photo(ctx, item)
     await context.courier.deliver(update, outcome)
-    if message.media_group_id and not outcome.replies and context.job_queue is not None:
-        _schedule_album_answer(update, context)
+    jobs = context.jobs
+    if message.media_group_id and not outcome.replies and jobs is not None:
+        _schedule_album_answer(update, context, jobs)
 
 
-def _schedule_album_answer(update: Update, context: SuishouContext) -> None:
+def _schedule_album_answer(
+    update: Update, context: SuishouContext, jobs: JobQueue[SuishouContext]
+) -> None:
     """Albums arrive as one message per photo: answer once, after the last one."""
-    user: User = update.effective_user  # type: ignore[assignment]
+    user = user_of(update)
     name = f"album:{user.id}"
-    for job in context.job_queue.get_jobs_by_name(name):  # type: ignore[union-attr]
+    for job in jobs.get_jobs_by_name(name):
         job.schedule_removal()
-    context.job_queue.run_once(  # type: ignore[union-attr]
+    jobs.run_once(
         album_done,
         when=context.services.config.album_wait_seconds,
         name=name,
@@ -148,13 +153,14 @@ def _schedule_album_answer(update: Update, context: SuishouContext) -> None:
 
 
 async def album_done(context: SuishouContext) -> None:
-    update: Update = context.job.data  # type: ignore[union-attr,assignment]
+    update = context.job.data if context.job else None
+    assert isinstance(update, Update)  # as _schedule_album_answer left it
     ctx = await _rider(update, context)
     await context.courier.deliver(update, await context.services.intake.album_done(ctx))
 
 
 async def location(update: Update, context: SuishouContext) -> None:
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     ctx = await _rider(update, context)
     if message.forward_origin is not None:
         await context.courier.deliver(update, say(t(ctx.lang, "location.invalid")))
@@ -166,7 +172,7 @@ async def location(update: Update, context: SuishouContext) -> None:
 
 
 async def contact(update: Update, context: SuishouContext) -> None:
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     ctx = await _rider(update, context)
     shared = message.contact
     assert shared is not None
@@ -176,7 +182,7 @@ async def contact(update: Update, context: SuishouContext) -> None:
 
 
 async def text(update: Update, context: SuishouContext) -> None:
-    message: Message = update.effective_message  # type: ignore[assignment]
+    message = message_of(update)
     ctx = await _rider(update, context)
     if await _relayed(update, context, ctx):
         return

@@ -133,9 +133,13 @@ class SteadyBot:
         method = getattr(self._bot, name)
         for _ in range(3):  # a chat moves once; a chain of moves is Telegram's rare case
             target = self.moves.resolve(chat_id) if self.moves else chat_id
+
+            def call(t: int = target) -> Awaitable[Any]:
+                return self._counted(method(t, *args, **kwargs))
+
             try:
                 return await call_with_retries(
-                    lambda t=target: self._counted(method(t, *args, **kwargs)),
+                    call,
                     self._policy,
                     name,
                     target,

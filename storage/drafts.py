@@ -37,7 +37,9 @@ async def create(conn: AsyncConnection, rider_id: int, now: datetime) -> Draft:
             rider_id=rider_id, status=OPEN, photos_dropped=0, created_at=now, updated_at=now
         )
     )
-    draft = await get(conn, result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert always has one
+    draft = await get(conn, key[0])
     assert draft is not None
     return draft
 
@@ -142,3 +144,13 @@ async def _draft(conn: AsyncConnection, row: Any) -> Draft:
         created_at=m["created_at"],
         updated_at=m["updated_at"],
     )
+
+
+async def by_submission(conn: AsyncConnection, rider_id: int, key: str) -> Draft | None:
+    """The draft a form sent whole under this key made (see drafts.submission_key)."""
+    row = (
+        await conn.execute(
+            select(drafts).where(drafts.c.rider_id == rider_id, drafts.c.submission_key == key)
+        )
+    ).first()
+    return await _draft(conn, row) if row else None

@@ -297,7 +297,8 @@ async def next_due(
     )
     if not claimed:
         query = query.where(outbox.c.claimed_until.is_(None))
-    return (await conn.execute(query)).scalar_one_or_none()
+    due: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+    return due
 
 
 async def has_pending(conn: AsyncConnection, report_id: int, kind: str) -> bool:

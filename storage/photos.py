@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from PIL import Image, ImageCms, TiffImagePlugin
+from PIL import Image, ImageCms, TiffImagePlugin, UnidentifiedImageError
 
 __all__ = [
     "PhotoRejected",
@@ -125,9 +125,10 @@ class StoredPhoto:
 def _rational_to_float(value: object) -> float | None:
     """EXIF rationals may have zero denominators (unknown); those make the fix unusable."""
     if isinstance(value, TiffImagePlugin.IFDRational):
-        if value.denominator == 0:
+        numerator = value.numerator  # always an int when Pillow reads it from a file
+        if value.denominator == 0 or not isinstance(numerator, int):
             return None
-        result = float(Fraction(value.numerator, value.denominator))
+        result = float(Fraction(numerator, value.denominator))
     elif isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
         if value[1] == 0:
             return None
@@ -149,14 +150,14 @@ def _dms_to_degrees(value: object, max_degrees: float) -> float | None:
     parts = value if isinstance(value, tuple | list) else (value,)
     if not 1 <= len(parts) <= 3:
         return None
-    numbers = [_rational_to_float(p) for p in parts]
-    if any(n is None or n < 0 for n in numbers):
+    numbers = [n for n in (_rational_to_float(p) for p in parts) if n is not None]
+    if len(numbers) != len(parts) or any(n < 0 for n in numbers):
         return None
-    if numbers[0] > max_degrees or any(n >= 60 for n in numbers[1:]):  # type: ignore[operator]
+    if numbers[0] > max_degrees or any(n >= 60 for n in numbers[1:]):
         return None
     degrees = 0.0
     for n, scale in zip(numbers, (1.0, 60.0, 3600.0), strict=False):
-        degrees += n / scale  # type: ignore[operator]
+        degrees += n / scale
     return degrees if degrees <= max_degrees else None
 
 
@@ -246,7 +247,7 @@ def _open(data: bytes) -> Image.Image:
         return Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
     except Image.DecompressionBombError as exc:
         raise PhotoRejected("too_many_pixels", str(exc)) from exc
-    except Image.UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:
         reason: RejectReason = "unsupported_format" if _sniff_unsupported(data) else "not_image"
         raise PhotoRejected(reason) from exc
     except Exception as exc:  # a recognised header that the plugin could not parse
@@ -266,7 +267,9 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     """High-bit-depth greyscale: scale 16-bit (or 0..1 float) ranges instead of clipping white."""
     if im.mode != "F":
         im = im.convert("I")  # I;16 variants → 32-bit ints, values unchanged
-    high = float(im.getextrema()[1])  # type: ignore[arg-type]
+    high = im.getextrema()[1]
+    assert not isinstance(high, tuple)  # one band (I or F): (low, high), not one pair a band
+    high = float(high)
     if im.mode == "F" and high <= 1.0:
         factor = 255.0
     elif high > 255:

@@ -9,7 +9,7 @@ from datetime import datetime
 @dataclass(frozen=True)
 class Rider:
     id: int
-    tg_user_id: int
+    tg_user_id: int | None  # None: a rider who came by another channel (the web)
     display_name: str
     platform: str | None
     phone: str | None

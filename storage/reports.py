@@ -56,7 +56,9 @@ async def create(
             deadline_at=deadline_at,
         )
     )
-    report_id = result.inserted_primary_key[0]
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert always has one
+    report_id = key[0]
     if photos:
         await conn.execute(
             insert(report_photos),

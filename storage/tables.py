@@ -63,7 +63,9 @@ riders = Table(
     "riders",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("tg_user_id", BigInteger, nullable=False, unique=True),
+    # The rider's Telegram account; NULL for a rider who came by another channel (the web),
+    # whose accounts are in rider_accounts.
+    Column("tg_user_id", BigInteger, unique=True),
     Column("display_name", String(64), nullable=False),
     Column("platform", String(16)),
     Column("phone", String(32)),
@@ -75,6 +77,17 @@ riders = Table(
     # Since when messages cannot reach the rider (blocked the bot, account deleted); cleared
     # when the rider writes to the bot again. Shown on their cards so staff know.
     Column("unreachable_at", UtcDateTime),
+)
+
+# A rider's accounts on channels other than Telegram: (channel, external_id) -> rider. A web
+# rider is an anonymous device ("web", the id inside its signed cookie).
+rider_accounts = Table(
+    "rider_accounts",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("external_id", String(128), primary_key=True),
+    Column("rider_id", ForeignKey("riders.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 photos = Table(
@@ -105,7 +118,11 @@ drafts = Table(
     Column("not_duplicate", Boolean, nullable=False, default=False, server_default=sa_false()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # A form sent whole (the web page) carries a key the phone made: the same key again (a
+    # double tap, a retried POST) finds this draft and its report instead of a second one.
+    Column("submission_key", String(64)),
     Index("ix_drafts_rider_status", "rider_id", "status"),
+    UniqueConstraint("rider_id", "submission_key"),
 )
 
 draft_photos = Table(

@@ -39,3 +39,17 @@ def test_only_the_composition_root_of_bot_imports_telegram_or_handlers() -> None
 
 def test_storage_knows_neither_telegram_nor_the_handlers() -> None:
     assert offenders("storage", set()) == {}
+
+
+def test_the_web_channel_knows_nothing_of_telegram() -> None:
+    found = {}
+    for path in sorted((ROOT / "handlers" / "web").rglob("*.py")):
+        bad = {m for m in imported_modules(path) if m.split(".")[0] == "telegram"}
+        bad |= {
+            m
+            for m in imported_modules(path)
+            if m.startswith("handlers.") and not m.startswith("handlers.web")
+        }
+        if bad:
+            found[path.relative_to(ROOT).as_posix()] = bad
+    assert found == {}

@@ -36,6 +36,7 @@ def config_text(tmp_path: Path, server: FakeTelegramServer, chats: dict[str, int
         f'api_base_url = "{server.base_url}"\n'
         f'api_file_url = "{server.base_file_url}"',
     )
+    text = text.replace("port = 8080\n", "port = 0\n")  # any free port: tests may run side by side
     return text.replace("album_wait_seconds = 1.5", "album_wait_seconds = 0.1")
 
 

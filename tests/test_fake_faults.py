@@ -183,3 +183,69 @@ async def test_the_pace_over_http_is_retry_after(fake: FakeTelegram):
             await bot.send_message(group, "卡片")
             with pytest.raises(RetryAfter, match="Flood control exceeded"):
                 await bot.send_message(group, "卡片")
+
+
+async def test_random_faults_hit_a_share_of_calls_the_same_way_for_a_seed(fake: FakeTelegram):
+    """A normal month in miniature: each kind as PTB sees it, and a seed replays it."""
+    group = fake.new_group("西关")["id"]
+
+    async def month(seed: int) -> list[str]:
+        fake.random_faults(0.3, seed=seed)
+        seen = []
+        async with Bot(fake.token, request=FakeRequest(fake)) as bot:
+            for i in range(60):
+                try:
+                    await bot.send_message(group, f"卡片 {i}")
+                    seen.append("ok")
+                except RetryAfter as exc:
+                    assert "retry" in exc.message.lower()
+                    seen.append("429")
+                except TimedOut:
+                    seen.append("timeout")
+                except NetworkError as exc:
+                    assert "Bad Gateway" in exc.message
+                    seen.append("502")
+        fake.random_faults(0, seed=0)
+        return seen
+
+    first = await month(7)
+    assert 5 <= len(first) - first.count("ok") <= 35  # about 30 %
+    assert set(first) == {"ok", "429", "timeout", "502"}
+    assert await month(7) == first
+    assert sum(fake.faults_met.values()) == 2 * (len(first) - first.count("ok"))
+    assert fake.calls_to("getMe")  # start-up calls are spared
+    # What was applied shows in the chat; lost answers are marked on the call.
+    lost = [c for c in fake.calls_to("sendMessage") if c.lost]
+    assert len(lost) == fake.faults_met["lost-after"] > 0
+    assert all(fake.sent_by(group, c.response["result"]["message_id"]) is c for c in lost)
+    assert len(fake.turned_away) == fake.faults_met["502"] + fake.faults_met["lost-before"]
+
+
+async def test_the_client_can_be_stopped_right_after_telegram_applied_a_call(
+    fake: FakeTelegram, bot: Bot
+):
+    """`on_applied` runs once the call took effect and before its answer leaves: the place to
+    kill a bot process, so that the message exists and the bot never heard of it."""
+    group = fake.new_group("西关")["id"]
+    seen: list[tuple[str, int]] = []
+    fake.on_applied = lambda call: seen.append((call.method, len(fake.messages(group))))
+    await bot.send_message(group, "卡片")
+    assert seen == [("sendMessage", 1)]
+    assert fake.calls_to("sendMessage")[0].at > 0
+
+
+def test_people_poll_cheaply_what_changed(fake: FakeTelegram):
+    group = fake.new_group("西关")["id"]
+    staff = fake.person("值班员")
+    fake.add_member(group, staff)
+    first = staff.text("一", chat=group)["message"]["message_id"]
+    staff.text("二", chat=group)
+    newer = fake.messages_after(group, first)
+    assert [m["text"] for m in newer] == ["二"]
+    assert fake.view(group, first)["text"] == "一"
+    assert fake.sent_by(group, first) is None  # a person's message, not the bot's
+    rider = fake.person("骑手")
+    press = rider.press_data({"chat": {"id": rider.id}, "message_id": 1}, "v1:x")
+    query_id = press["callback_query"]["id"]
+    assert fake.answer_to(query_id) is None
+    assert fake.callback_query(query_id)["data"] == "v1:x"

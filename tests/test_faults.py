@@ -82,7 +82,7 @@ async def test_a_lost_answer_after_telegram_applied_it_may_duplicate(stage: Stag
     stage.tg.lose_response("sendPhoto", applied=True, chat_id=stage.chats["xiguan"])
     await stage.send(rider.press(summary, "✅ 提交"))
     assert card_parts(stage, "xiguan") == ["card", "card"]
-    steady = stage.services.courier.bot  # type: ignore[attr-defined]
+    steady = stage.app.bot_data["courier"].bot
     assert steady.maybe_duplicated == 1
     # The card the bot knows of works: its pin answers it, and its buttons act.
     messages = stage.chat_messages("xiguan")

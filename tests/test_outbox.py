@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.delivery.worker import DeliveryWorker
+from bot.delivery.worker import Backoff, DeliveryWorker
 from storage import outbox as rows
 from storage.tables import outbox
 from tests.conftest import IN_XIGUAN, Stage, words
@@ -141,3 +141,43 @@ async def test_two_workers_never_deliver_the_same_message(stage: Stage) -> None:
     numbers = sorted(words(m).split(" ·")[0] for m in cards)
     assert len(numbers) == 6 and len(set(numbers)) == 6
     assert sum(w.tally.delivered for w in others) == (await states(stage))["sent"]
+
+
+async def test_flood_control_postpones_only_its_chat_for_as_long_as_telegram_asks(
+    stage: Stage,
+) -> None:
+    """A 429 longer than one delivery's retry budget: the card waits Telegram's retry_after
+    (not less: trying sooner only earns another 429), while the rider's ticket and /help
+    are answered at once."""
+    stage.tg.fail_next(
+        "sendPhoto",
+        429,
+        "Too Many Requests: retry after 45",
+        parameters={"retry_after": 45},
+        chat_id=stage.chats["dongguan"],
+    )
+    before = datetime.now(UTC)
+    rider = await reported(stage)
+    assert any("正在派往「东关社区」" in words(m) for m in stage.tg.bot_messages(rider.id))
+    assert not any("工单 #1" in words(m) for m in stage.chat_messages("dongguan"))
+    other = stage.person("路人")
+    await stage.send(other.command("/help"))
+    assert "使用说明" in words(other.last_bot_message())
+    async with stage.services.db.transaction() as conn:
+        waiting = (await conn.execute(select(outbox).where(outbox.c.state == "pending"))).one()
+    assert waiting.kind == "card"
+    assert waiting.not_before.replace(tzinfo=UTC) >= before + timedelta(seconds=44)
+    # Telegram's minute passes (played by moving the wait): the card goes, once.
+    async with stage.services.db.transaction() as conn:
+        await conn.execute(update(outbox).values(not_before=datetime.now(UTC)))
+    stage.services.delivery.wake()
+    await stage.delivered()
+    cards = [m for m in stage.chat_messages("dongguan") if "工单 #1 ·" in words(m)]
+    assert len(cards) == 1
+    assert any("已派往「东关社区」" in words(m) for m in stage.tg.bot_messages(rider.id))
+
+
+def test_the_wait_between_tries_stays_capped_however_long_telegram_is_down() -> None:
+    backoff = Backoff(first=2.0, cap=60.0)
+    assert [backoff.delay(n) for n in (1, 2, 3, 6)] == [2.0, 4.0, 8.0, 60.0]
+    assert backoff.delay(5000) == 60.0  # a day of failures: still a minute, no overflow

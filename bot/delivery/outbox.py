@@ -25,6 +25,7 @@ from storage import outbox as rows
 from storage.database import after_commit
 
 TELEGRAM = "telegram"
+WEB = "web"  # the rider's page: a web rider's messages (handlers/web/courier.py)
 
 
 class Outbox:
@@ -98,7 +99,19 @@ class Outbox:
         ):
             if value is not None:
                 payload[key] = value
-        await self._put(conn, target, "message", payload, report_id=report_id, channel=channel)
+        # The same question asked again before the first was delivered is one question.
+        collapse = None
+        if prompt is not None and report_id is not None:
+            collapse = f"prompt:{report_id}:{prompt['action']}:{prompt['staff_id']}"
+        await self._put(
+            conn,
+            target,
+            "message",
+            payload,
+            report_id=report_id,
+            collapse_key=collapse,
+            channel=channel,
+        )
 
     async def card(
         self,

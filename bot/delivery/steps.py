@@ -164,7 +164,10 @@ class DeliverySteps:
             return
         lang = texts.pick_language(rider.language, None, self.config.language)
         text = texts.t(lang, "notice.relay_undelivered", ticket=row.report_id, reason=error.reason)
-        await self.outbox.message(conn, address(rider), Reply(text), rider_id=rider.id)
+        to = address(rider)
+        await self.outbox.message(
+            conn, to.chat, Reply(text), rider_id=rider.id, channel=to.channel
+        )
 
     async def _reached(self, conn: AsyncConnection, row: rows.Row, *, reached: bool) -> None:
         """Remember whether the rider can be messaged; their card shows it when it changed."""

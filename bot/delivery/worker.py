@@ -51,7 +51,8 @@ class Backoff:
     unexpected_limit: int = 10  # a bug (not the channel) failing a row this often ends it
 
     def delay(self, attempts: int) -> float:
-        return min(self.first * 2 ** max(attempts - 1, 0), self.cap)
+        doublings = min(max(attempts - 1, 0), 30)  # a day-long outage must not overflow
+        return min(self.first * 2.0**doublings, self.cap)
 
 
 @dataclass

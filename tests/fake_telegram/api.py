@@ -11,11 +11,22 @@ import json
 import mimetypes
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .faults import BAD_GATEWAY_HTML, Faults, FrontendError, GroupPace, ResponseLost, _Fault
+from .faults import (
+    BAD_GATEWAY_HTML,
+    Faults,
+    FrontendError,
+    GroupPace,
+    ResponseLost,
+    _Chaos,
+    _Fault,
+)
 from .files import DOWNLOAD_LIMIT, FileStore
 from .html import utf16_slice
+from .inspection import Inspection
 from .methods import BotApiMethods
 from .params import ApiError, Params, normalise
 from .state import (
@@ -34,7 +45,7 @@ if TYPE_CHECKING:
 DEFAULT_TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijk"
 
 
-class FakeTelegram(BotApiMethods, Faults):
+class FakeTelegram(BotApiMethods, Faults, Inspection):
     """A faithful, stateful stand-in for api.telegram.org, owned by the test-suite."""
 
     def __init__(
@@ -74,6 +85,12 @@ class FakeTelegram(BotApiMethods, Faults):
         self.outage_hits = 0  # calls an outage turned away (tests/fake_telegram/faults.py)
         self._outage_calls = 0
         self.pace: GroupPace | None = None  # Telegram's pace in groups, when on (faults.py)
+        self._chaos: _Chaos | None = None  # random_faults (faults.py)
+        self.faults_met: Counter[str] = Counter()  # injected faults, by kind, as calls met them
+        self.turned_away: list[Call] = []  # calls a 502 or a lost request kept from the Bot API
+        # Called (in the serving thread) once Telegram applied a call, before it answers: a
+        # test can kill the client there, so the answer of an applied call is never read.
+        self.on_applied: Callable[[Call], None] | None = None
         self._updates: list[dict[str, Any]] = []
         self._last_update_id = 500_000_000
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
@@ -401,18 +418,31 @@ class FakeTelegram(BotApiMethods, Faults):
         Raises FrontendError or ResponseLost for injected transport faults (see faults.py).
         """
         fault = self._transport_fault(method, params.get("chat_id"))
-        if fault == "502":
-            raise FrontendError(502, BAD_GATEWAY_HTML)
-        if fault == "lost-before":
+        if fault in ("502", "lost-before"):
+            with self._lock:
+                status = 502 if fault == "502" else 0  # 0: no answer at all
+                name = self.method_names().get(method.lower(), method)
+                call = Call(name, normalise(params), sorted(files or {}), status, None)
+                call.at = time.monotonic()
+                self.turned_away.append(call)
+            if fault == "502":
+                raise FrontendError(502, BAD_GATEWAY_HTML)
             raise ResponseLost(applied=False)
         if token is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-        answer = self.handle(method, params, files or {})
-        if fault == "lost-after":
+        flood = None
+        if fault is not None and fault.startswith("429:"):
+            wait = int(fault[4:])
+            flood = ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        call, status, body = self._handle(method, params, files or {}, flood)
+        call.lost = fault == "lost-after"
+        if self.on_applied is not None and flood is None:
+            self.on_applied(call)
+        if call.lost:
             raise ResponseLost(applied=True)
-        return answer
+        return status, body
 
     def file_request(self, token: str | None, file_path: str) -> tuple[int, bytes]:
         """A download as it arrives at /file/bot<token>/<file_path>."""
@@ -429,18 +459,30 @@ class FakeTelegram(BotApiMethods, Faults):
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Run one Bot API method; returns (HTTP status, JSON body)."""
-        files = files or {}
+        _, status, body = self._handle(method, params, files or {})
+        return status, body
+
+    def _handle(
+        self,
+        method: str,
+        params: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+        refuse: ApiError | None = None,
+    ) -> tuple[Call, int, dict[str, Any]]:
+        """Record and run one call (or answer it with `refuse` instead, e.g. flood control)."""
         with self._lock:
             name = self.method_names().get(method.lower(), method)
-            call = Call(name, normalise(params), sorted(files))
+            call = Call(name, normalise(params), sorted(files), at=time.monotonic())
             self.calls.append(call)
             try:
+                if refuse is not None:
+                    raise refuse
                 result = self._dispatch(name, Params(params), files)
                 status, body = 200, {"ok": True, "result": result}
             except ApiError as exc:
                 status, body = exc.code, exc.body()
             call.status, call.response = status, copy.deepcopy(body)
-            return status, body
+            return call, status, body
 
     def _dispatch(self, name: str, p: Params, files: dict[str, tuple[str, bytes, str]]) -> Any:
         for failure in self._failures:
@@ -475,12 +517,15 @@ class FakeTelegram(BotApiMethods, Faults):
     def _now(self) -> int:
         return int(self.clock())
 
-    def _snapshot(self, m: _Msg) -> TgMessage:
-        snap = TgMessage(copy.deepcopy(m.json))
+    def _snapshot(self, m: _Msg, *, deep: bool = True) -> TgMessage:
+        """A message as it is now; `deep=False` shares the (never mutated) nested values,
+        which is much cheaper for tests that poll (edits replace values, never change them)."""
+        clone = copy.deepcopy if deep else copy.copy
+        snap = TgMessage(clone(m.json))
         snap.html, snap.caption_html = m.html, m.caption_html
-        snap.reply_keyboard = copy.deepcopy(m.reply_keyboard)
+        snap.reply_keyboard = clone(m.reply_keyboard)
         if m.reply_keyboard is not None and "reply_markup" not in snap:
-            snap["reply_markup"] = copy.deepcopy(m.reply_keyboard)
+            snap["reply_markup"] = clone(m.reply_keyboard)
         snap.deleted, snap.thread_id = m.deleted, m.thread_id
         return snap
 

@@ -9,6 +9,8 @@
   Telegram's pace in groups (``group_pace``: 20 messages a minute into one group).
 - A basic group upgraded to a supergroup: the old id answers 400 with
   ``parameters.migrate_to_chat_id``, and both chats get the migration service messages.
+- A normal month of all of these: ``random_faults`` gives a share of calls one of them,
+  from a seeded generator (for soak tests).
 Bot removed from a group (set_bot_status) and blocked riders (block_bot) live in api.py.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
+import random
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -97,6 +100,22 @@ class GroupPace:
         self.sent.setdefault(chat_id, deque()).extend([now] * count)
 
 
+# Start-up and polling are spared by default: random faults are for what the bot sends.
+SPARED = frozenset(
+    m.lower()
+    for m in ("getMe", "getUpdates", "setMyCommands", "deleteWebhook", "getWebhookInfo", "close")
+)
+KINDS = ("502", "lost-before", "lost-after", "429")
+
+
+@dataclass
+class _Chaos:
+    rate: float
+    rng: random.Random
+    kinds: tuple[str, ...]
+    spared: frozenset[str]
+
+
 class Faults:
     """Mixin of FakeTelegram: injecting transport faults, flood control and group upgrades."""
 
@@ -160,6 +179,24 @@ class Faults:
         with self._lock:
             self.pace = None if per_minute is None else GroupPace(per_minute, minute)
 
+    def random_faults(
+        self: FakeTelegram,
+        rate: float,
+        *,
+        seed: int,
+        kinds: tuple[str, ...] = KINDS,
+        spared: frozenset[str] = SPARED,
+    ) -> None:
+        """From now on each call (but `spared` methods) meets, with probability `rate`, one
+        of `kinds`: "502", "lost-before", "lost-after" or "429" (retry_after 1 to 3 s).
+        ``rate=0`` ends it; ``faults_met`` counts what calls met."""
+        with self._lock:
+            unknown = set(kinds) - set(KINDS)
+            if unknown:
+                raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+            chaos = _Chaos(rate, random.Random(seed), kinds, frozenset(spared))
+            self._chaos = chaos if rate > 0 else None
+
     def upgrade_to_supergroup(
         self: FakeTelegram, chat_id: int, by: dict[str, Any] | None = None
     ) -> tuple[int, list[dict[str, Any]]]:
@@ -198,21 +235,29 @@ class Faults:
     # ----------------------------------------------------------------- used by the core
 
     def _transport_fault(self: FakeTelegram, method: str, chat_id: object = None) -> str | None:
-        """The fault this call meets before the Bot API sees it, if any (consumes it)."""
+        """The fault this call meets, if any (consumes it): "502", "lost-before",
+        "lost-after", or "429:<retry_after>" (flood control, answered by the Bot API)."""
         with self._lock:
             if self._outage_calls > 0 or (
                 self._outage_until is not None and self.clock() < self._outage_until
             ):
                 self._outage_calls = max(0, self._outage_calls - 1)
                 self.outage_hits += 1
+                self.faults_met["outage"] += 1
                 return "502"
             for fault in self._faults:
                 if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
                     continue
                 if fault.times > 0 and fault.method in ("*", method.lower()):
                     fault.times -= 1
+                    self.faults_met[fault.kind] += 1
                     return fault.kind
-            return None
+            chaos = self._chaos
+            if chaos is None or method.lower() in chaos.spared or chaos.rng.random() >= chaos.rate:
+                return None
+            kind = chaos.rng.choice(chaos.kinds)
+            self.faults_met[kind] += 1
+            return f"429:{chaos.rng.randint(1, 3)}" if kind == "429" else kind
 
     def _paced(self: FakeTelegram, method: str, p: Params) -> tuple[int, int] | None:
         """(chat id, messages) a post into a paced chat would add; raises the 429 if over."""

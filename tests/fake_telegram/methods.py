@@ -324,17 +324,16 @@ class BotApiMethods(SendHelpers, Memberships):
         if text is not None and len(text) > 200:
             raise bad("MESSAGE_TOO_LONG")
         query["answered"] = True
-        self.callback_answers.append(
-            {
-                "callback_query_id": query_id,
-                "user_id": query["user_id"],
-                "data": query["data"],
-                "text": text,
-                "show_alert": p.bool("show_alert"),
-                "url": p.str("url"),
-                "cache_time": p.int("cache_time"),
-            }
-        )
+        query["answer"] = {
+            "callback_query_id": query_id,
+            "user_id": query["user_id"],
+            "data": query["data"],
+            "text": text,
+            "show_alert": p.bool("show_alert"),
+            "url": p.str("url"),
+            "cache_time": p.int("cache_time"),
+        }
+        self.callback_answers.append(query["answer"])
         return True
 
     def api_getFile(self: FakeTelegram, p: Params, files: Files) -> Any:

@@ -52,6 +52,8 @@ class Call:
     files: list[str]
     status: int = 0
     response: dict[str, Any] | None = None
+    at: float = 0.0  # time.monotonic() when Telegram handled it
+    lost: bool = False  # Telegram applied it, but its answer never reached the caller
 
 
 @dataclass

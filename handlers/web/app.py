@@ -1,0 +1,134 @@
+"""The web channel's ASGI application: the riders' phone page and what it posts to.
+
+Routes (handlers/web/pages.py, handlers/web/submit.py) identify the device, then call the
+core: bot/form_intake.py files a report, bot/my_reports.py tells a rider about theirs.
+Static files (the page's script and style, and Leaflet) are served from inside the package:
+nothing comes from a CDN. Photos are never served at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.config import Config
+from bot.form_intake import FormIntake
+from bot.my_reports import MyReports
+from handlers.web import pages, submit
+from handlers.web.device import Signer
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+@dataclass
+class Web:
+    """What the routes share: the core's use cases and the channel's own pieces."""
+
+    config: Config
+    intake: FormIntake
+    my_reports: MyReports
+    signer: Signer
+    telegram_on: bool
+    public_url: str
+    templates: Environment
+
+    @property
+    def prefix(self) -> str:
+        """The path the page lives under for phones (a reverse proxy may add one)."""
+        return urlsplit(self.public_url).path or "/"
+
+
+def create_app(
+    *,
+    config: Config,
+    intake: FormIntake,
+    my_reports: MyReports,
+    secret: bytes,
+    telegram_on: bool,
+    public_url: str | None = None,
+) -> Starlette:
+    web = Web(
+        config=config,
+        intake=intake,
+        my_reports=my_reports,
+        signer=Signer(secret),
+        telegram_on=telegram_on,
+        public_url=public_url or config.web.public_url(),
+        templates=Environment(
+            loader=PackageLoader("handlers.web", "templates"),
+            autoescape=select_autoescape(default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        ),
+    )
+    app = Starlette(
+        routes=[
+            Route("/", pages.rider_page, methods=["GET"]),
+            Route("/reports", submit.file_report, methods=["POST"]),
+            Route("/my", pages.my_reports, methods=["GET"]),
+            Route("/my/{report_id}", pages.my_report, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, tile_url=config.web.tile_url),
+            # Mobile data is dear: Leaflet goes out as 41 KB instead of 144 KB. Nothing a
+            # stranger sends is echoed in a compressed answer (no BREACH oracle).
+            Middleware(GZipMiddleware, minimum_size=1024),
+        ],
+    )
+    app.state.web = web
+    return app
+
+
+async def healthz(request: Request) -> PlainTextResponse:
+    """For a reverse proxy's or a monitor's checks."""
+    return PlainTextResponse("ok")
+
+
+class SecurityHeaders:
+    """Headers every answer carries: scripts only from here, no framing, no sniffing.
+
+    Map tiles are images from the configured tile server, so images may come over https
+    (a tile URL with {s} subdomains cannot be named as one host).
+    """
+
+    def __init__(self, app: ASGIApp, tile_url: str) -> None:
+        self.app = app
+        tiles = "http: https:" if tile_url.startswith("http://") else "https:"
+        self.headers = [
+            (
+                b"content-security-policy",
+                (
+                    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                    f"img-src 'self' data: blob: {tiles}; connect-src 'self'; "
+                    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+                ).encode(),
+            ),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"x-frame-options", b"DENY"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

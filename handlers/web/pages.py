@@ -1,0 +1,171 @@
+"""The rider's pages: the report form, their reports, one report's progress.
+
+A device gets its signed cookie on its first visit; it becomes a rider with its first report.
+Another device's report is "not found" (404), never "forbidden": ticket numbers are counted
+and must not reveal whose they are.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from bot import texts
+from bot.config import Config
+from bot.formatting import when
+from bot.riders import RiderCtx
+from handlers.web import device
+from handlers.web.words import LANG_COOKIE, lang_of, page_texts, plain
+from storage import accounts
+from storage import reports as report_rows
+
+MAX_SIDE = 2048  # photos are downscaled in the browser to this many pixels on the long side
+LANG_MAX_AGE = 400 * 24 * 3600
+
+
+def _web(request: Request) -> Any:
+    return request.app.state.web
+
+
+def _render(
+    request: Request, template: str, lang: str, status: int = 200, **values: Any
+) -> Response:
+    web = _web(request)
+    page = web.templates.get_template(template).render(
+        lang=lang,
+        t=lambda key, **v: plain(lang, f"web.{key}", **v),
+        prefix=web.prefix,
+        other=next(x for x in texts.LANGUAGES if x != lang),
+        **values,
+    )
+    response = HTMLResponse(page, status_code=status)
+    response.headers["cache-control"] = "no-store"
+    known = device.device(request, web.signer)
+    device.remember(
+        response, web.signer, known or new_device_for(request), secure=web.config.web.secure
+    )
+    if request.query_params.get("lang") in texts.LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=LANG_MAX_AGE, samesite="lax", path="/")
+    return response
+
+
+def new_device_for(request: Request) -> str:
+    """The id this request's answer gives the device (one per request: a page render may
+    need it before the cookie is set, for the CSRF token)."""
+    if "device" not in request.scope.setdefault("state", {}):
+        request.scope["state"]["device"] = device.new_device()
+    return str(request.scope["state"]["device"])
+
+
+def current_device(request: Request) -> str:
+    return device.device(request, _web(request).signer) or new_device_for(request)
+
+
+async def rider_page(request: Request) -> Response:
+    """The report form. Everything the script needs comes inside the page (one request)."""
+    web = _web(request)
+    config: Config = web.config
+    lang = lang_of(request, config.language)
+    settings = config.web
+    page_config = {
+        "lang": lang,
+        "texts": {code: page_texts(code) for code in texts.LANGUAGES},
+        "categories": [
+            {"code": c.code, "icon": c.icon, "zh": c.name_zh, "en": c.name_en}
+            for c in config.categories
+        ],
+        "maxPhotos": config.max_photos,
+        "maxSide": MAX_SIDE,
+        "csrf": web.signer.csrf_token(current_device(request)),
+        "submitUrl": f"{web.prefix}reports",
+        "myUrl": f"{web.prefix}my",
+        "centre": map_centre(config),
+        "tiles": {
+            "url": settings.tile_url,
+            "subdomains": settings.tile_subdomains,
+            "datum": settings.tile_datum,
+            "attribution": settings.tile_attribution,
+        },
+        "telegramOn": web.telegram_on,
+    }
+    # In a <script type="application/json">: only "</" could end it early.
+    blob = json.dumps(page_config, ensure_ascii=False).replace("</", "<\\/")
+    return _render(
+        request,
+        "rider.html",
+        lang,
+        config_json=Markup(blob),
+        categories=config.categories,
+        max_photos=config.max_photos,
+    )
+
+
+def map_centre(config: Config) -> list[float]:
+    """Where the map opens before a location is known: the middle of the communities."""
+    points = []
+    for community in config.communities:
+        if community.boundary is not None:
+            c = community.boundary.centroid
+            points.append((c.y, c.x))
+        elif community.centre is not None:
+            points.append((community.centre.lat, community.centre.lon))
+    if not points:
+        return [35.0, 105.0]
+    return [
+        round(sum(p[0] for p in points) / len(points), 6),
+        round(sum(p[1] for p in points) / len(points), 6),
+    ]
+
+
+async def my_reports(request: Request) -> Response:
+    """This device's reports, newest first, with their status."""
+    web = _web(request)
+    config: Config = web.config
+    lang = lang_of(request, config.language)
+    rider = await _rider(request)
+    rows = []
+    if rider is not None:
+        async with web.intake.db.transaction() as conn:
+            mine = await report_rows.for_rider(conn, rider.id, 20)
+        for report in mine:
+            icon, name = config.category_label(report.category, lang)
+            rows.append(
+                {
+                    "id": report.id,
+                    "label": f"{icon} {name}".strip(),
+                    "status": plain(lang, f"status.{report.status}"),
+                    "when": when(report.created_at, config.timezone, lang),
+                    "place": config.desk_name(report.community_id),
+                }
+            )
+    return _render(request, "my.html", lang, reports=rows)
+
+
+async def my_report(request: Request) -> Response:
+    """One report's progress, in the words /my uses on Telegram (bot/my_reports.py)."""
+    web = _web(request)
+    lang = lang_of(request, web.config.language)
+    rider = await _rider(request)
+    raw_id = request.path_params["report_id"]
+    report_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10 else 0
+    outcome = None
+    if rider is not None and report_id > 0:
+        outcome = await web.my_reports.detail(RiderCtx(rider, lang), report_id)
+    if outcome is None or not outcome.replies:
+        return _render(request, "report.html", lang, status=404, detail=None)
+    # The catalogue's Telegram HTML (values escaped by bot.texts): safe as page markup.
+    lines = [Markup(line) for line in outcome.replies[0].text.split("\n")]
+    return _render(request, "report.html", lang, detail=lines)
+
+
+async def _rider(request: Request) -> Any:
+    web = _web(request)
+    known = device.device(request, web.signer)
+    if known is None:
+        return None
+    async with web.intake.db.transaction() as conn:
+        return await accounts.rider_for(conn, accounts.WEB, known)

@@ -1,0 +1,119 @@
+"""POST /reports: the filled-in form becomes a report (bot/form_intake.py), or a refusal the
+page shows as it is, with nothing the rider entered lost (the page keeps the form).
+
+Answers are JSON: 201 with the ticket (200 when the same submission key had already filed
+it), else an error status with `error` (the catalogue key) and `message` (its words).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+
+from bot.form_intake import FormPhoto, Refused, ReportForm
+from bot.formatting import when
+from bot.geo import LatLon
+from handlers.web import device
+from handlers.web.words import lang_of, plain
+from storage import accounts
+
+FORM_OVERHEAD = 1024 * 1024  # the form's fields and multipart framing, beside the photos
+
+STATUS = {
+    "form.bad_token": 403,
+    "form.too_big": 413,
+    "form.too_many": 429,
+    "form.bad_form": 400,
+    "form.bad_key": 400,
+}
+
+
+def _refuse(lang: str, key: str, **values: object) -> JSONResponse:
+    return JSONResponse(
+        {"error": key, "message": plain(lang, key, **values)}, status_code=STATUS.get(key, 422)
+    )
+
+
+async def file_report(request: Request) -> JSONResponse:
+    web = request.app.state.web
+    config = web.config
+    lang = lang_of(request, config.language)
+    device_id = device.device(request, web.signer)
+    if device_id is None:  # no cookie of ours: not the page we served
+        return _refuse(lang, "form.bad_token")
+    limit = config.max_photos * config.max_photo_bytes + FORM_OVERHEAD
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        return _refuse(lang, "form.bad_form")
+    if int(length) > limit:
+        return _refuse(lang, "form.too_big")
+    try:
+        form = await request.form(max_files=config.max_photos + 5, max_fields=30)
+    except (HTTPException, MultiPartException, ClientDisconnect, ValueError):
+        # Starlette reports an unreadable multipart body as HTTPException(400).
+        return _refuse(lang, "form.bad_form")
+    try:
+        lang = _text(form, "lang") if _text(form, "lang") in ("zh", "en") else lang
+        if not web.signer.csrf_ok(device_id, _text(form, "csrf")):
+            return _refuse(lang, "form.bad_token")
+        report_form = ReportForm(
+            key=_text(form, "key"),
+            category=_text(form, "category"),
+            photos=tuple(
+                [
+                    FormPhoto(await f.read(), f.content_type)
+                    for f in form.getlist("photo")
+                    if isinstance(f, UploadFile)
+                ]
+            ),
+            point=_point(form),
+            location_source=_text(form, "source") or "gps",
+            note=_text(form, "note"),
+            language=lang,
+        )
+    except _BadPoint:
+        return _refuse(lang, "form.bad_location")
+    finally:
+        await form.close()
+    try:
+        filed = await web.intake.submit(accounts.WEB, device_id, report_form)
+    except Refused as refused:
+        return _refuse(lang, refused.key, **refused.values)
+    report = filed.report
+    community = config.community(report.community_id)
+    kind = "kept" if not web.telegram_on else ("community" if community else "supervisors")
+    return JSONResponse(
+        {
+            "ticket": report.id,
+            "community": config.desk_name(report.community_id),
+            "kind": kind,
+            "deadline": when(report.deadline_at, config.timezone, lang),
+            "replayed": filed.replayed,
+        },
+        status_code=200 if filed.replayed else 201,
+    )
+
+
+class _BadPoint(ValueError):
+    pass
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _point(form: Any) -> LatLon | None:
+    """The WGS-84 point the page sends; none at all is allowed (a photo may carry one)."""
+    lat, lon = _text(form, "lat").strip(), _text(form, "lon").strip()
+    if not lat and not lon:
+        return None
+    try:
+        return LatLon(float(lat), float(lon))
+    except ValueError:
+        raise _BadPoint from None
