@@ -174,7 +174,7 @@ async def test_a_long_message_cut_after_its_first_part_is_not_repeated(stage: St
     async with stage.services.db.transaction() as conn:
         known = await riders.get_by_tg(conn, rider.id)
         assert known is not None
-        await stage.services.outbox.message(conn, address(known), Reply(text))
+        await stage.services.outbox.message(conn, address(known).chat, Reply(text))
     await stage.until(lambda: "最后一段" in words(rider.last_bot_message()), timeout=10)
     await stage.delivered()
     parts = [words(m) for m in stage.tg.bot_messages(rider.id)[before:]]
@@ -202,7 +202,7 @@ async def say_to(stage: Stage, rider_tg: int, text: str) -> None:
     async with stage.services.db.transaction() as conn:
         known = await riders.get_by_tg(conn, rider_tg)
         assert known is not None
-        await stage.services.outbox.message(conn, address(known), Reply(text))
+        await stage.services.outbox.message(conn, address(known).chat, Reply(text))
 
 
 async def test_a_poison_row_does_not_block_its_chat_for_ever(stage: Stage) -> None:
@@ -515,7 +515,7 @@ async def test_a_transaction_that_fails_wakes_nobody_and_sends_nothing(stage: St
         async with stage.services.db.transaction() as conn:
             known = await riders.get_by_tg(conn, rider.id)
             assert known is not None
-            await stage.services.outbox.message(conn, address(known), Reply("不该发出的消息"))
+            await stage.services.outbox.message(conn, address(known).chat, Reply("不该发出的消息"))
             raise RuntimeError("the step failed after putting its message")
     await stage.delivered()
     assert woken == []
