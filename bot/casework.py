@@ -8,6 +8,7 @@ rider (and riders who joined the report with +1).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import html
 import logging
@@ -41,6 +42,7 @@ from bot.numbers import parse_ticket_id
 from bot.rider_answers import RiderAnswers
 from bot.rider_notices import FOLLOWER_LINK, REPORTER_LINK, RiderNotices
 from bot.riders import RiderCtx
+from storage import outbox as outbox_rows
 from storage import reports, riders
 from storage.database import Database
 from storage.photos import PhotoRejected, PhotoStore
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 
 OPEN_CARDS = 50  # a returning rider's latest reports whose cards are redrawn
 NOTE_MAX = 800  # a resolution note or a relayed message, in characters (the outbox splits)
+RECORDING_WAIT = 10.0  # s: a reply to a message still being recorded waits this long at most
 TICKET_LINES = 30  # /ticket shows the latest steps (the outbox splits a long history)
 
 
@@ -130,13 +133,27 @@ class Casework:
         try:
             report = await self._load(cb.target)
             self.role_in(where, report)
-            await self.access.require_origin(where.chat_id, message_id, report.id)
+            if await self._require_card(where, message_id, report):
+                report = await self._load(cb.target)  # as the card's delivery left it
             actor = await self._staff_actor(where, staff, report)
             if cb.action == "pin" and message_id is not None:
                 return await self._pin(where, report, message_id)
             return await self._press(where, actor, report, cb)
         except Refused as exc:
             return self._refusal(exc, report)
+
+    async def _require_card(self, where: Where, message_id: int | None, report: Report) -> bool:
+        """The pressed message is the report's card here; one pressed the moment it
+        appeared may not be written down yet (its delivery still being recorded): whether
+        the press waited for that."""
+        try:
+            await self.access.require_origin(where.chat_id, message_id, report.id)
+        except Refused:
+            if not await self._recorded(where.chat_id):
+                raise
+            await self.access.require_origin(where.chat_id, message_id, report.id)
+            return True
+        return False
 
     async def _pin(self, where: Where, report: Report, message_id: int) -> Outcome:
         """The location pin under the pressed card (checked to be this report's card here)."""
@@ -403,14 +420,23 @@ class Casework:
     # ---- replies in the dispatcher chat (prompts and relays) --------------------------
 
     async def staff_reply(
-        self, where: Where, staff: Staff, reply_to: int, text: str, photo: PhotoInput | None
+        self,
+        where: Where,
+        staff: Staff,
+        reply_to: int,
+        text: str,
+        photo: PhotoInput | None,
+        *,
+        to_bot: bool = True,
     ) -> Outcome | None:
-        """A reply in a dispatcher chat: the answer to a prompt, or a message for the rider."""
-        async with self.db.transaction() as conn:
-            prompt = await reports.open_prompt(conn, where.chat_id, reply_to)
-            link = (
-                None if prompt else await reports.link_for_message(conn, where.chat_id, reply_to)
-            )
+        """A reply in a dispatcher chat: the answer to a prompt, or a message for the rider.
+
+        `to_bot`: the replied message is the bot's. One not known yet may be a message whose
+        delivery is still being recorded (its id is written down just after Telegram took
+        it): the reply waits for that, rather than being ignored."""
+        prompt, link = await self._replied(where.chat_id, reply_to)
+        if prompt is None and link is None and to_bot and await self._recorded(where.chat_id):
+            prompt, link = await self._replied(where.chat_id, reply_to)
         if prompt is not None:
             report_id = prompt.report_id
         elif link is not None and link.kind in ("card", "photo", "location", "notice"):
@@ -427,6 +453,27 @@ class Casework:
         except Refused as exc:
             refusal = self._refusal(exc, report)
             return say(refusal.toast or "")
+
+    async def _replied(self, chat_id: int, message_id: int) -> tuple[Any, CardMessage | None]:
+        """The open prompt, or else the report's message, that `message_id` is."""
+        async with self.db.transaction() as conn:
+            prompt = await reports.open_prompt(conn, chat_id, message_id)
+            link = None if prompt else await reports.link_for_message(conn, chat_id, message_id)
+        return prompt, link
+
+    async def _recorded(self, chat_id: int) -> bool:
+        """Wait (a little) for the deliveries under way in the chat to be recorded; whether
+        there were any."""
+        async with self.db.transaction() as conn:
+            waiting = await outbox_rows.in_flight(conn, chat_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECORDING_WAIT
+        while waiting and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            async with self.db.transaction() as conn:
+                if not await outbox_rows.in_flight(conn, chat_id, waiting):
+                    break
+        return bool(waiting)
 
     async def _answer_prompt(
         self,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.clock import Clock
 from bot.config import ChatTarget, Config
-from storage import chat_moves
+from storage import chat_moves, outbox
 from storage.database import Database
 from storage.db import create_engine
 
@@ -62,6 +62,8 @@ class ChatMoves:
             return
         async with self.db.transaction() as conn:
             await chat_moves.record(conn, old_chat_id, new_chat_id, self.clock.now())
+            # What waits for the old id goes first in the new one's queue (per-chat order).
+            await outbox.follow_move(conn, old_chat_id, new_chat_id)
         self._moves[old_chat_id] = new_chat_id
         log.warning(
             "chat was upgraded to a supergroup; sending to its new id from now on "

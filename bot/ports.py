@@ -9,6 +9,7 @@ file, which is the answer to the person who asked for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.config import ChatTarget
@@ -38,6 +39,7 @@ class DeliveryError(Exception):
         self.sent = sent or []  # parts that did arrive before the failure
         self.transient = transient
         self.retry_after = retry_after  # the platform said when to try again (flood control)
+        self.parts: list[tuple[int, int]] = []  # a card's photos that arrived: (chat, message)
 
     @property
     def unreachable(self) -> bool:
@@ -52,10 +54,11 @@ class Courier(Protocol):
         ...
 
     async def send_parts(
-        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None
+        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None, *, skip: int = 0
     ) -> list[int]:
         """Send a message in as many parts as the channel's limits need (a long text, a photo
-        with a long caption); returns their ids, the buttons' last. Raises DeliveryError."""
+        with a long caption); returns their ids, the buttons' last. `skip`: that many first
+        parts arrived in an earlier try. Raises DeliveryError (`sent`: the parts that did)."""
         ...
 
     async def send_document(
@@ -71,8 +74,11 @@ class Courier(Protocol):
         are a caption). Raises DeliveryError."""
         ...
 
-    async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
-        """Post a report's card (and its photos). Raises DeliveryError."""
+    async def post_card(
+        self, chat: ChatTarget, card: Card, *, photos_sent: Sequence[tuple[int, int]] = ()
+    ) -> list[CardMessage]:
+        """Post a report's card (and its photos; `photos_sent`, as (chat, message), arrived
+        in an earlier try). Raises DeliveryError (`parts`: the photos that arrived)."""
         ...
 
     async def send_location(self, chat: ChatTarget, point: LatLon, reply_to: int) -> int:

@@ -22,6 +22,17 @@ from storage.tables import outbox
 PENDING, SENT, FAILED, DROPPED = "pending", "sent", "failed", "dropped"
 
 
+def _head() -> Any:
+    """The row is its chat's oldest pending one: the only one of the chat that may go."""
+    earlier = outbox.alias("earlier")
+    return ~exists().where(
+        earlier.c.channel == outbox.c.channel,
+        earlier.c.chat_id == outbox.c.chat_id,
+        earlier.c.state == PENDING,
+        earlier.c.id < outbox.c.id,
+    )
+
+
 @dataclass(frozen=True)
 class Row:
     """One outgoing message as stored."""
@@ -38,7 +49,7 @@ class Row:
     interrupted: bool = False  # an earlier try started and never ended: this may duplicate
 
 
-def _row(r: Any) -> Row:
+def _row(r: Any, interrupted: bool) -> Row:
     return Row(
         id=r.id,
         channel=r.channel,
@@ -49,7 +60,7 @@ def _row(r: Any) -> Row:
         payload=json.loads(r.payload),
         attempts=r.attempts,
         created_at=r.created_at,
-        interrupted=r.attempts > 1 and r.result is None,
+        interrupted=interrupted,
     )
 
 
@@ -105,15 +116,12 @@ async def claim(
     now: datetime,
     lease: timedelta,
     limit: int,
+    busy: Sequence[int] = (),
 ) -> list[Row]:
-    """Claim up to `limit` chat heads that are due; each is counted as an attempt."""
-    earlier = outbox.alias("earlier")
-    older_pending = exists().where(
-        earlier.c.channel == outbox.c.channel,
-        earlier.c.chat_id == outbox.c.chat_id,
-        earlier.c.state == PENDING,
-        earlier.c.id < outbox.c.id,
-    )
+    """Claim up to `limit` chat heads that are due; each is counted as an attempt.
+
+    `busy`: rows this worker is delivering now, never claimed again even if their lease
+    ran out (a second delivery of the same message side by side)."""
     query = (
         select(outbox.c.id)
         .where(
@@ -121,7 +129,8 @@ async def claim(
             outbox.c.channel.in_(channels),
             outbox.c.not_before <= now,
             or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-            ~older_pending,
+            _head(),
+            *([outbox.c.id.not_in(list(busy))] if busy else []),
         )
         .order_by(outbox.c.id)
         .limit(limit)
@@ -130,6 +139,17 @@ async def claim(
     ids = list((await conn.execute(query)).scalars())
     if not ids:
         return []
+    # A try that started (attempts) and never ended (no result: settle and postpone leave
+    # one, a claim clears it) was cut off: its message may have gone out.
+    cut_off = set(
+        (
+            await conn.execute(
+                select(outbox.c.id).where(
+                    outbox.c.id.in_(ids), outbox.c.attempts > 0, outbox.c.result.is_(None)
+                )
+            )
+        ).scalars()
+    )
     # Claimed only if still free: where SKIP LOCKED is not (SQLite), two workers reading the
     # same heads cannot both take one.
     until = now + lease
@@ -140,7 +160,9 @@ async def claim(
             outbox.c.state == PENDING,
             or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
         )
-        .values(claimed_by=worker, claimed_until=until, attempts=outbox.c.attempts + 1)
+        .values(
+            claimed_by=worker, claimed_until=until, attempts=outbox.c.attempts + 1, result=None
+        )
     )
     rows = await conn.execute(
         select(outbox)
@@ -151,7 +173,7 @@ async def claim(
         )
         .order_by(outbox.c.id)
     )
-    return [_row(r) for r in rows]
+    return [_row(r, r.id in cut_off) for r in rows]
 
 
 async def settle(
@@ -168,6 +190,46 @@ async def settle(
             result=None if result is None else json.dumps(result, ensure_ascii=False),
         )
     )
+
+
+async def extend(conn: AsyncConnection, row_id: int, worker: str, until: datetime) -> bool:
+    """Keep a claim while its delivery is under way; False if it is no longer ours."""
+    done = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == row_id,
+            outbox.c.state == PENDING,
+            outbox.c.claimed_by == worker,
+            outbox.c.claimed_until.is_not(None),
+        )
+        .values(claimed_until=until)
+    )
+    return bool(done.rowcount)
+
+
+async def note_progress(conn: AsyncConnection, row_id: int, payload: dict[str, Any]) -> None:
+    """Keep what part of a message arrived before a failure: the next try sends the rest."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row_id)
+        .values(payload=json.dumps(payload, ensure_ascii=False))
+    )
+
+
+async def follow_move(conn: AsyncConnection, old_chat_id: int, new_chat_id: int) -> int:
+    """A chat got a new id (a group upgraded): its waiting messages join the new id's
+    queue, where their older ids keep them ahead of what is put from now on. Edits stay:
+    the messages they change live in the old chat."""
+    done = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.chat_id == old_chat_id,
+            outbox.c.state == PENDING,
+            outbox.c.kind.not_in(["edit", "card_edit"]),
+        )
+        .values(chat_id=new_chat_id)
+    )
+    return done.rowcount or 0
 
 
 async def postpone(conn: AsyncConnection, row_id: int, until: datetime, reason: str) -> None:
@@ -201,6 +263,21 @@ async def claimants(conn: AsyncConnection) -> list[str]:
     return [r for r in rows.scalars() if r]
 
 
+async def in_flight(
+    conn: AsyncConnection, chat_id: int, among: Sequence[int] | None = None
+) -> list[int]:
+    """The rows of a chat being delivered now (of `among`, if given): their message ids
+    are recorded when their delivery ends."""
+    query = select(outbox.c.id).where(
+        outbox.c.chat_id == chat_id,
+        outbox.c.state == PENDING,
+        outbox.c.claimed_until.is_not(None),
+    )
+    if among is not None:
+        query = query.where(outbox.c.id.in_(list(among)))
+    return list((await conn.execute(query)).scalars())
+
+
 async def pending_count(conn: AsyncConnection, channels: Sequence[str] | None = None) -> int:
     query = select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)
     if channels is not None:
@@ -211,9 +288,12 @@ async def pending_count(conn: AsyncConnection, channels: Sequence[str] | None = 
 async def next_due(
     conn: AsyncConnection, channels: Sequence[str], *, claimed: bool = False
 ) -> datetime | None:
-    """When the earliest pending row may be tried (claimed ones too, with `claimed`)."""
+    """When the earliest chat head may be tried (claimed ones too, with `claimed`).
+
+    Only heads: a row waiting behind its chat's postponed head is not due, however old it
+    is (counting it made the worker poll in a tight loop while a chat waited out a 429)."""
     query = select(func.min(outbox.c.not_before)).where(
-        outbox.c.state == PENDING, outbox.c.channel.in_(channels)
+        outbox.c.state == PENDING, outbox.c.channel.in_(channels), _head()
     )
     if not claimed:
         query = query.where(outbox.c.claimed_until.is_(None))

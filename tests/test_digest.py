@@ -125,6 +125,7 @@ async def test_a_digest_missed_while_down_goes_out_on_start(stage: Stage) -> Non
     await stop_app(stage.app)
     stage.clock.current = local(2026, 11, 23, 11, 30)  # the bot was down at 09:00
     stage.app = await start_app(stage.config, stage.tg, stage.clock)
+    await stage.delivered()  # put in the outbox on start; the worker delivers it
     assert ("2026-W47", "_sup") in await sent_weeks(stage)
     await stage.delivered()  # the outbox's worker delivers beside the start
     assert "2026-W47 周报" in stage.chat_messages("dongguan")[-1]["text"]

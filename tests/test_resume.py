@@ -63,7 +63,7 @@ async def test_the_rider_has_the_ticket_before_the_card_and_the_card_comes_after
     rider = stage.person()
     posting: list[Any] = []
 
-    async def post_card(*args: Any) -> Any:
+    async def post_card(*args: Any, **kwargs: Any) -> Any:
         posting.append(args)
         await hang()
 

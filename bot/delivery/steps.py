@@ -123,16 +123,22 @@ class DeliverySteps:
             links = await self._links(row.report_id)
             found = _latest(links, self._moved(row.chat_id), reply_to)
             reply_to = found.message_id if found else None
+        earlier: list[int] = list(payload.get("sent", []))  # parts an earlier try delivered
         try:
-            ids = await courier.send_parts(_target(row), load_reply(payload["reply"]), reply_to)
+            new = await courier.send_parts(
+                _target(row), load_reply(payload["reply"]), reply_to, skip=len(earlier)
+            )
         except DeliveryError as exc:
-            if exc.sent:  # parts that arrived stay answerable
+            if exc.sent:  # parts that arrived stay answerable, and are not sent again
                 async with self.db.transaction() as conn:
                     await self._link(conn, row, payload.get("link"), exc.sent)
+                    progress = {**payload, "sent": earlier + exc.sent}
+                    await rows.note_progress(conn, row.id, progress)
             raise
+        ids = earlier + new
 
         async def record(conn: AsyncConnection) -> None:
-            await self._link(conn, row, payload.get("link"), ids)
+            await self._link(conn, row, payload.get("link"), new)
             prompt = payload.get("prompt")
             if prompt and row.report_id is not None:
                 await reports.add_prompt(
@@ -215,44 +221,76 @@ class DeliverySteps:
 
     async def card(self, row: rows.Row, courier: Courier) -> None:
         event = row.payload.get("event")
-        fallback = row.payload.get("fallback_reason")
         drawn = await self.cards.draw(row.report_id or 0)
-        links = await self._links(row.report_id)
-        if drawn is None or (event and not self._still_here(row, drawn[0].community_id, links)):
+        if drawn is None or (event and not self._still_here(row, drawn[0].community_id)):
             async with self.db.transaction() as conn:  # the report moved on meanwhile
                 await rows.settle(conn, row.id, rows.DROPPED, _now(), "moved on")
             return
         report, card = drawn
-        posted = await courier.post_card(_target(row), card)
+        links = await self._links(row.report_id)
+        here = _latest(links, self._moved(row.chat_id), "card")
+        if event and here is not None:
+            # The chat shows the report's card already (the supervisors' escalation copy,
+            # now standing in for a desk that refused it): no second card, but what posting
+            # it means still happens (the rider hears where the report went).
+            await self._carded(row, report, [], here.chat_id, rows.DROPPED)
+            return
+        # Photos an earlier try posted before its text failed: they are not posted again.
+        photos_sent = [(int(c), int(m)) for c, m in row.payload.get("photos_sent", [])]
+        try:
+            posted = await courier.post_card(_target(row), card, photos_sent=photos_sent)
+        except DeliveryError as exc:
+            if exc.transient and exc.parts and exc.parts != photos_sent:
+                async with self.db.transaction() as conn:
+                    progress = {**row.payload, "photos_sent": exc.parts}
+                    await rows.note_progress(conn, row.id, progress)
+            raise
+        chat_id = posted[-1].chat_id if posted else row.chat_id
+        await self._carded(row, report, posted, chat_id, rows.SENT)
+
+    async def _carded(
+        self,
+        row: rows.Row,
+        report: Any,
+        posted: list[CardMessage],
+        chat_id: int,
+        state: str,
+    ) -> None:
+        """Record a card's delivery and what it means, with the row's settlement.
+
+        The rider's ticket says where the report went once its first desk card (its
+        community's, a transfer's, or the supervisors' in place of a desk that refused it)
+        is there; an escalation copy is no desk's card, so it never says so.
+        """
+        event = row.payload.get("event")
+        fallback = row.payload.get("fallback_reason")
         now = self.clock.now()
 
         async def record(conn: AsyncConnection) -> None:
             await reports.add_card_messages(conn, report.id, posted, now)
+            history = await reports.history(conn, report.id)
+            first = event is not None and not any(e["kind"] == "dispatched" for e in history)
             # Only a report nobody touched yet moves on: never undo a step taken meanwhile.
-            moved = await reports.transition(
+            await reports.transition(
                 conn,
                 report.id,
                 expected_status="submitted",
                 expected_handler=None,
                 status="dispatched",
             )
-            if event == "dispatched":
-                data: dict[str, Any] = {"chat_id": posted[-1].chat_id if posted else row.chat_id}
+            if event == "dispatched" and (posted or first):
+                data: dict[str, Any] = {"chat_id": chat_id}
                 if fallback:
                     data["fallback_reason"] = fallback
                 await reports.add_event(conn, report.id, event, "system", None, now, **data)
-            if moved:
+            if first:
                 await self.tickets.settle(conn, report, fallback=bool(fallback))
-            await rows.settle(conn, row.id, rows.SENT, _now(), [p.message_id for p in posted])
+            await rows.settle(conn, row.id, state, _now(), [p.message_id for p in posted])
 
         await self._keep(record)
 
-    def _still_here(
-        self, row: rows.Row, community_id: str | None, links: list[CardMessage]
-    ) -> bool:
-        """A desk's card is posted only while the report is that desk's, and only once."""
-        if _latest(links, self._moved(row.chat_id), "card") is not None:
-            return False
+    def _still_here(self, row: rows.Row, community_id: str | None) -> bool:
+        """A desk's card is posted only while the report is that desk's."""
         if row.payload.get("fallback_reason"):
             return True
         return self.cards.target_for(community_id).chat_id == self._moved(row.chat_id)

@@ -93,6 +93,8 @@ class DeliveryWorker:
         self.tally = Tally()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._busy: set[int] = set()  # rows being delivered now (never claimed again meanwhile)
+        self._broke: dict[int, int] = {}  # rows whose tries broke (not refused): how often
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -168,6 +170,7 @@ class DeliveryWorker:
                 now=_now(),
                 lease=self.lease,
                 limit=room,
+                busy=sorted(self._busy),
             )
         for row in claimed:
             task = asyncio.get_running_loop().create_task(self._deliver(row))
@@ -202,14 +205,57 @@ class DeliveryWorker:
     # ---- one message ----------------------------------------------------------------------
 
     async def _deliver(self, row: rows.Row) -> None:
-        step = self.steps.get(row.kind)
-        courier = self.couriers.get(row.channel)
+        """Deliver one row, keeping its claim alive for as long as that takes: a delivery
+        may outlive the lease (tries, timeouts, flood waits), and a claim that ran out would
+        let a worker (this one too) start the same message again beside it."""
+        self._busy.add(row.id)
+        beat = asyncio.get_running_loop().create_task(self._keep_claim(row))
+        try:
+            await self._deliver_once(row)
+        finally:
+            beat.cancel()
+            self._busy.discard(row.id)
+
+    async def _keep_claim(self, row: rows.Row) -> None:
+        every = max(self.lease.total_seconds() / 3, 0.01)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self.db.transaction() as conn:
+                    if not await rows.extend(conn, row.id, self.name, _now() + self.lease):
+                        return  # settled or postponed meanwhile
+            except Exception:  # the next beat tries again; the lease has slack for it
+                log.exception("outbox claim not extended", extra={"row": row.id})
+
+    async def _deliver_once(self, row: rows.Row) -> None:
         if row.interrupted:
             self.tally.redelivered += 1
             log.warning(
                 "outbox message delivered again after an interrupted try; may duplicate",
                 extra={"row": row.id, "kind": row.kind, "chat": row.chat_id},
             )
+        try:
+            await self._try(row)
+        except Exception as exc:  # a bug or the database: never lose the row, never spin
+            log.exception("outbox delivery broke", extra={"row": row.id, "kind": row.kind})
+            # Only breakages count towards giving up: a row that waited out a long outage
+            # (many transient tries) is not a poison row for one database hiccup.
+            broke = self._broke.get(row.id, 0) + 1
+            if broke < self.backoff.unexpected_limit:
+                self._broke[row.id] = broke
+                await self._postpone(row, repr(exc), None, tries=broke)
+                return
+            self._broke.pop(row.id, None)
+            self.tally.failed += 1
+            async with self.db.transaction() as conn:
+                await rows.settle(conn, row.id, rows.FAILED, _now(), repr(exc))
+            return
+        self._broke.pop(row.id, None)
+
+    async def _try(self, row: rows.Row) -> None:
+        """One try; a refusal's follow-up that breaks counts as the try breaking."""
+        step = self.steps.get(row.kind)
+        courier = self.couriers.get(row.channel)
         try:
             if step is None or courier is None:
                 raise DeliveryError(f"no way to deliver {row.kind} on {row.channel}")
@@ -218,7 +264,6 @@ class DeliveryWorker:
             if exc.transient:
                 await self._postpone(row, exc.reason, exc.retry_after)
                 return
-            self.tally.failed += 1
             log.warning(
                 "outbox message refused",
                 extra={"row": row.id, "kind": row.kind, "chat": row.chat_id, "reason": exc.reason},
@@ -228,20 +273,16 @@ class DeliveryWorker:
             else:
                 async with self.db.transaction() as conn:
                     await rows.settle(conn, row.id, rows.FAILED, _now(), exc.reason)
-            return
-        except Exception as exc:  # a bug or the database: never lose the row, never spin
-            log.exception("outbox delivery broke", extra={"row": row.id, "kind": row.kind})
-            if row.attempts >= self.backoff.unexpected_limit:
-                async with self.db.transaction() as conn:
-                    await rows.settle(conn, row.id, rows.FAILED, _now(), repr(exc))
-                return
-            await self._postpone(row, repr(exc), None)
+            self.tally.failed += 1
             return
         self.tally.delivered += 1
         self.tally.by_kind[row.kind] = self.tally.by_kind.get(row.kind, 0) + 1
 
-    async def _postpone(self, row: rows.Row, reason: str, retry_after: float | None) -> None:
-        wait = retry_after if retry_after is not None else self.backoff.delay(row.attempts)
+    async def _postpone(
+        self, row: rows.Row, reason: str, retry_after: float | None, tries: int | None = None
+    ) -> None:
+        tries = row.attempts if tries is None else tries
+        wait = retry_after if retry_after is not None else self.backoff.delay(tries)
         self.tally.postponed += 1
         log.warning(
             "outbox message postponed",

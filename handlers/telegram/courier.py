@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 
 from telegram import Bot, InputFile, InputMediaPhoto, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
@@ -35,13 +36,14 @@ class TelegramCourier:
         return (await self.send_parts(chat, reply, reply_to))[-1]
 
     async def send_parts(
-        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None
+        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None, *, skip: int = 0
     ) -> list[int]:
         """Send a message in as many parts as Telegram's limits need; returns their ids.
 
         A text too long for one message goes as several (split at line ends, never inside a
         tag); a caption too long for a photo goes as a text right after the photo. The
         buttons (or the request to reply) come with the last part, so they stay in view.
+        `skip`: the first parts arrived in an earlier try; only the rest are sent.
         """
         quote = (
             ReplyParameters(reply_to, allow_sending_without_reply=True)
@@ -49,31 +51,35 @@ class TelegramCourier:
             else None
         )
         sent: list[int] = []
+        part = 0  # the index of the part at hand; the first one carries the quote
         try:
-            texts_ = [reply.text]
             if reply.photo is not None:
                 fits = visible_length(reply.text) <= CAPTION_LIMIT
-                message = await self.bot.send_photo(
-                    chat.chat_id,
-                    reply.photo,
-                    caption=reply.text if fits else None,
-                    message_thread_id=chat.topic_id,
-                    reply_markup=markup(reply) if fits else None,
-                    reply_parameters=quote,
-                )
-                sent.append(message.message_id)
+                if part >= skip:
+                    message = await self.bot.send_photo(
+                        chat.chat_id,
+                        reply.photo,
+                        caption=reply.text if fits else None,
+                        message_thread_id=chat.topic_id,
+                        reply_markup=markup(reply) if fits else None,
+                        reply_parameters=quote,
+                    )
+                    sent.append(message.message_id)
+                part += 1
                 texts_ = [] if fits else split_html(reply.text, TEXT_LIMIT)
             else:
                 texts_ = split_html(reply.text, TEXT_LIMIT)
             for i, text in enumerate(texts_):
-                message = await self.bot.send_message(
-                    chat.chat_id,
-                    text,
-                    message_thread_id=chat.topic_id,
-                    reply_markup=markup(reply) if i == len(texts_) - 1 else None,
-                    reply_parameters=quote if not sent else None,
-                )
-                sent.append(message.message_id)
+                if part >= skip:
+                    message = await self.bot.send_message(
+                        chat.chat_id,
+                        text,
+                        message_thread_id=chat.topic_id,
+                        reply_markup=markup(reply) if i == len(texts_) - 1 else None,
+                        reply_parameters=quote if part == 0 else None,
+                    )
+                    sent.append(message.message_id)
+                part += 1
         except TelegramError as exc:
             raise delivery_error(exc, sent=sent) from exc
         return sent
@@ -131,15 +137,22 @@ class TelegramCourier:
                 reply_markup=inline(reply.buttons),
             )
 
-    async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
+    async def post_card(
+        self, chat: ChatTarget, card: Card, *, photos_sent: Sequence[tuple[int, int]] = ()
+    ) -> list[CardMessage]:
         """One message when it can: the photo, the card's words as its caption, the buttons.
 
         A card too long for a caption, or with several photos (an album cannot carry
         buttons), is the photos first and then the card as a text with its buttons. The
         location pin is not sent: the card links the maps, and its button sends the pin.
+        `photos_sent` ((chat id, message id) each): the photos arrived in an earlier try
+        whose text did not; only the text is sent. A failure after the photos arrived says
+        which they are (DeliveryError.sent, as chat ids and message ids in `parts`).
         """
         thread = chat.topic_id
-        posted: list[CardMessage] = []
+        posted: list[CardMessage] = [
+            CardMessage(card.report_id, c, thread, m, "photo") for c, m in photos_sent
+        ]
 
         def keep(messages: list[Message] | tuple[Message, ...], kind: str) -> None:
             posted.extend(
@@ -148,7 +161,7 @@ class TelegramCourier:
             )
 
         try:
-            if len(card.photos) == 1 and visible_length(card.text) <= CAPTION_LIMIT:
+            if not posted and len(card.photos) == 1 and visible_length(card.text) <= CAPTION_LIMIT:
                 message = await self.bot.send_photo(
                     chat.chat_id,
                     card.photos[0],
@@ -158,7 +171,9 @@ class TelegramCourier:
                 )
                 keep([message], "card")
                 return posted
-            if len(card.photos) == 1:
+            if posted:
+                pass  # the photos arrived in an earlier try: the text follows them
+            elif len(card.photos) == 1:
                 keep(
                     [
                         await self.bot.send_photo(
@@ -190,7 +205,9 @@ class TelegramCourier:
             )
             keep([text], "card")
         except TelegramError as exc:
-            raise delivery_error(exc) from exc
+            error = delivery_error(exc, sent=[p.message_id for p in posted])
+            error.parts = [(p.chat_id, p.message_id) for p in posted]
+            raise error from exc
         return posted
 
     async def send_location(self, chat: ChatTarget, point: LatLon, reply_to: int) -> int:

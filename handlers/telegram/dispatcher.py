@@ -61,6 +61,7 @@ async def reply(update: Update, context: SuishouContext) -> None:
         replied.message_id,
         message.text or message.caption or "",
         photo,
+        to_bot=replied.from_user is not None and replied.from_user.id == context.bot.id,
     )
     if outcome is not None:
         await context.courier.deliver(update, outcome)

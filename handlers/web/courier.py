@@ -9,6 +9,8 @@ never to a rider's page: asked for one, the courier refuses for good.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.config import ChatTarget
 from bot.geo import LatLon
 from bot.messages import Card, Reply
@@ -23,7 +25,7 @@ class WebCourier:
         raise DeliveryError(NO_CHAT)
 
     async def send_parts(
-        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None
+        self, chat: ChatTarget, reply: Reply, reply_to: int | None = None, *, skip: int = 0
     ) -> list[int]:
         return []  # shown on the rider's page from the report's own record
 
@@ -37,7 +39,9 @@ class WebCourier:
     ) -> None:
         return None  # the page always shows the latest state
 
-    async def post_card(self, chat: ChatTarget, card: Card) -> list[CardMessage]:
+    async def post_card(
+        self, chat: ChatTarget, card: Card, *, photos_sent: Sequence[tuple[int, int]] = ()
+    ) -> list[CardMessage]:
         raise DeliveryError(NO_CHAT)
 
     async def send_location(self, chat: ChatTarget, point: LatLon, reply_to: int) -> int:
