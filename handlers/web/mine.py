@@ -131,14 +131,21 @@ def _step(config: Any, event: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
+async def _form(request: Request, lang: str) -> Any:
+    """The posted form, or the page again with why it was refused (CSRF, size...)."""
+    try:
+        return await posted(request)
+    except FormRefused as refused:
+        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+
+
 async def reply(request: Request) -> Response:
     """The reporter's words for the community (the same path as a reply in Telegram)."""
     web = request.app.state.web
     lang = lang_of(request, web.config.language)
-    try:
-        form = await posted(request)
-    except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+    form = await _form(request, lang)
+    if isinstance(form, Response):
+        return form
     text = form.get("text")
     if not text.strip():
         return await _refuse(request, lang, 400, "page.empty_reply", draft=text)
@@ -157,10 +164,9 @@ async def feedback(request: Request) -> Response:
     """已解决？ answered on the page: the same core as the buttons in Telegram."""
     web = request.app.state.web
     lang = lang_of(request, web.config.language)
-    try:
-        form = await posted(request)
-    except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+    form = await _form(request, lang)
+    if isinstance(form, Response):
+        return form
     fixed = form.get("fixed")
     round_ = form.get("round")
     if fixed not in ("y", "n") or not (round_.isascii() and round_.isdigit()):
