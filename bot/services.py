@@ -27,6 +27,11 @@ from bot.linking import Linking
 from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
 from bot.ports import Courier, MemberLookup
+from bot.people.sessions import StaffSessions
+from bot.people.signin import StaffLinks
+from bot.people.signin_step import KIND as SIGNIN_KIND
+from bot.people.signin_step import SigninStep
+from bot.people.staff import StaffDirectory
 from bot.registration import Registration
 from bot.riders import RiderCtx, identify
 from bot.routing import Area, Router
@@ -68,6 +73,9 @@ class Services:
     chat_moves: ChatMoves
     tickets: Tickets
     linking: Linking
+    staff_links: StaffLinks  # the console's one-time links (invites, /web)
+    staff_sessions: StaffSessions  # who is signed in to the console
+    signin: SigninStep  # /web: a sign-in link in a private message
 
     @classmethod
     def create(
@@ -113,10 +121,13 @@ class Services:
             cards=dispatcher,
             tickets=tickets,
         )
+        staff = StaffDirectory(db=db, clock=clock)
+        staff_links = StaffLinks(config=config, db=db, clock=clock, staff=staff)
+        signin = SigninStep(config=config, db=db, outbox=outbox, staff=staff, links=staff_links)
         delivery = DeliveryWorker(
             db=db,
             couriers=couriers,
-            steps=steps.for_worker(),
+            steps={**steps.for_worker(), SIGNIN_KIND: signin},
             backoff=backoff,
             # SQLite takes one writer: one worker, which owns every claim it finds.
             sole=db.engine.dialect.name == "sqlite",
@@ -156,6 +167,9 @@ class Services:
             ),
             chat_moves=moves,
             linking=Linking(config=config, db=db, clock=clock, dispatcher=dispatcher),
+            staff_links=staff_links,
+            staff_sessions=StaffSessions(db=db, clock=clock, staff=staff),
+            signin=signin,
         )
 
     async def start(self) -> None:

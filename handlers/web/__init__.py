@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 from bot.form_intake import FormIntake
 from bot.services import Services
 from handlers.web.app import create_app
+from handlers.web.console import make_console
 
 
 def build(
@@ -29,6 +30,7 @@ def build(
         dispatcher=services.dispatcher,
         clock=services.clock,
     )
+    key = secret if secret is not None else config.web.secret()
     app = create_app(
         config=config,
         intake=intake,
@@ -37,7 +39,10 @@ def build(
         registration=services.registration,
         linking=services.linking,
         clock=services.clock,
-        secret=secret if secret is not None else config.web.secret(),
+        secret=key,
         telegram_on=telegram_on,
+        console=lambda templates, prefix: make_console(
+            services, secret=key, templates=templates, prefix=prefix
+        ),
     )
     return app, intake

@@ -5,13 +5,16 @@ call the core: bot/form_intake.py files a report, bot/my_reports.py tells a ride
 theirs, bot/rider_answers.py takes their reply and their 已解决？ answer (as from Telegram),
 bot/registration.py their 报到, bot/linking.py joins the device to a Telegram rider.
 Static files (the page's script and style, and Leaflet) are served from inside the package:
-nothing comes from a CDN. Photos are never served at all.
+nothing comes from a CDN. Photos are never served to riders; the staff console
+(handlers/web/console/) serves a report's photos to staff signed in at its desk.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -32,6 +35,7 @@ from bot.my_reports import MyReports
 from bot.registration import Registration
 from bot.rider_answers import RiderAnswers
 from handlers.web import mine, pages, profile, submit
+from handlers.web.console import routes as console_routes
 from handlers.web.device import Signer
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -71,6 +75,7 @@ def create_app(
     secret: bytes,
     telegram_on: bool,
     public_url: str | None = None,
+    console: Callable[[Environment, str], Any] | None = None,
 ) -> Starlette:
     web = Web(
         config=config,
@@ -102,6 +107,7 @@ def create_app(
             Route("/me", profile.register, methods=["POST"]),
             Route("/me/link", profile.link, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *(console_routes() if console is not None else []),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
@@ -112,6 +118,8 @@ def create_app(
         ],
     )
     app.state.web = web
+    if console is not None:  # the staff console (handlers/web/console/)
+        app.state.console = console(web.templates, web.prefix)
     return app
 
 

@@ -1,0 +1,128 @@
+"""The card's actions from the console: accept, reply, resolve (note and an optional
+after-photo), transfer, reject with a reason.
+
+Each is a plain form carrying the CSRF token and the status the page showed (`seen`); the
+casework command (the contract's, the same the Telegram card calls) refuses a step that
+is not allowed, or one taken on a page that no longer shows the report as it stands
+("refused.changed"). A success redirects back to the page (Post/Redirect/Get: a reload
+never acts twice); a refusal shows the page again with the reason and the words kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from bot.intake import PhotoInput
+from bot.lifecycle import Refused
+from handlers.web.console.pages import (
+    FORM_MAX,
+    lang,
+    read_form,
+    report_id_of,
+    signed_out,
+    text_field,
+)
+from handlers.web.console.report import REASONS, show, visible_report
+from handlers.web.console.sessions import SignedIn, console_of, csrf_ok, signed_in
+from handlers.web.words import plain
+
+NOTE_MAX = 800
+STATUS = {  # a refusal's HTTP status; anything else is 409 (the report's state says no)
+    "refused.role": 403,
+    "refused.wrong_chat": 403,
+    "refused.not_member": 403,
+}
+DONE = {  # ?done= after the redirect: what the page says happened
+    "accept": "accepted",
+    "reply": "replied",
+    "resolve": "resolved",
+    "transfer": "transferred",
+    "reject": "rejected",
+}
+ACTIONS = tuple(DONE)
+
+
+async def act(request: Request) -> Response:
+    who = await signed_in(request)
+    if who is None:
+        return await signed_out(request)
+    action = str(request.path_params["action"])
+    if action not in ACTIONS:
+        return Response(status_code=404)
+    if await visible_report(request, who) is None:
+        return await show(request, who)  # another desk's, or none: "not found"
+    console = console_of(request)
+    max_bytes = console.config.max_photo_bytes + FORM_MAX if action == "resolve" else FORM_MAX
+    form = await read_form(request, max_bytes=max_bytes, files=int(action == "resolve"))
+    if form is None:
+        return await _say(request, who, 400, "console.bad_form")
+    try:
+        if not csrf_ok(request, who, text_field(form, "csrf")):
+            return await _say(request, who, 403, "console.bad_token")
+        return await _run(request, who, action, form)
+    finally:
+        await form.close()
+
+
+async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Response:
+    casework = console_of(request).casework
+    report_id = report_id_of(request)
+    seen = text_field(form, "seen") or None
+    text = " ".join(text_field(form, "text").split())[:NOTE_MAX]
+    try:
+        if action == "accept":
+            await casework.accept(who.seat, report_id, seen_status=seen)
+        elif action == "reply":
+            if not text:
+                return await _say(request, who, 400, "console.empty_reply")
+            await casework.reply(who.seat, report_id, text)
+        elif action == "resolve":
+            if not text:
+                return await _say(request, who, 400, "console.note_needed", draft=text)
+            photo = await _photo(form)
+            await casework.resolve(who.seat, report_id, text, photo, seen_status=seen)
+        elif action == "transfer":
+            target = text_field(form, "to")
+            if not target:
+                return await _say(request, who, 400, "console.bad_choice")
+            await casework.transfer(who.seat, report_id, target, seen_status=seen)
+        else:
+            reason = text_field(form, "reason")
+            if reason not in REASONS:
+                return await _say(request, who, 400, "console.bad_choice")
+            await casework.reject(who.seat, report_id, reason, seen_status=seen)
+    except Refused as exc:
+        report = await visible_report(request, who)
+        values = {"ticket": report_id, "name": (report.handler_name if report else None) or "?"}
+        values.update(exc.values)
+        words = plain(lang(request), exc.key, **values)
+        status = STATUS.get(exc.key, 409)
+        return await show(request, who, status=status, error=words, drafts={action: text})
+    done = DONE[action]
+    prefix = console_of(request).prefix
+    return RedirectResponse(f"{prefix}console/r/{report_id}?done={done}", status_code=303)
+
+
+async def _photo(form: Any) -> PhotoInput | None:
+    upload = form.get("photo")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return None
+    data = await upload.read()
+    if not data:
+        return None
+
+    async def fetch() -> bytes:
+        return bytes(data)
+
+    return PhotoInput(fetch=fetch, size=len(data), as_file=True, mime_type=upload.content_type)
+
+
+async def _say(
+    request: Request, who: SignedIn, status: int, key: str, *, draft: str = ""
+) -> Response:
+    words = plain(lang(request), key, mb=console_of(request).config.max_photo_bytes >> 20)
+    action = str(request.path_params.get("action", ""))
+    return await show(request, who, status=status, error=words, drafts={action: draft})
