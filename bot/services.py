@@ -26,12 +26,12 @@ from bot.limits import RiderLimits
 from bot.linking import Linking
 from bot.messages import Button, Outcome, Reply, say
 from bot.my_reports import MyReports
-from bot.ports import Courier, MemberLookup
 from bot.people.sessions import StaffSessions
 from bot.people.signin import StaffLinks
 from bot.people.signin_step import KIND as SIGNIN_KIND
 from bot.people.signin_step import SigninStep
 from bot.people.staff import StaffDirectory
+from bot.ports import Courier, MemberLookup
 from bot.registration import Registration
 from bot.riders import RiderCtx, identify
 from bot.routing import Area, Router
@@ -73,6 +73,7 @@ class Services:
     chat_moves: ChatMoves
     tickets: Tickets
     linking: Linking
+    staff: StaffDirectory  # the contract's (bot/people/staff.py); the lead's wiring wins at merge
     staff_links: StaffLinks  # the console's one-time links (invites, /web)
     staff_sessions: StaffSessions  # who is signed in to the console
     signin: SigninStep  # /web: a sign-in link in a private message
@@ -167,6 +168,7 @@ class Services:
             ),
             chat_moves=moves,
             linking=Linking(config=config, db=db, clock=clock, dispatcher=dispatcher),
+            staff=staff,
             staff_links=staff_links,
             staff_sessions=StaffSessions(db=db, clock=clock, staff=staff),
             signin=signin,

@@ -67,7 +67,7 @@ def console_of(request: Request) -> Any:
 
 
 def cookie_path(request: Request) -> str:
-    return console_of(request).prefix + "console"
+    return str(console_of(request).prefix) + "console"
 
 
 async def signed_in(request: Request) -> SignedIn | None:
@@ -98,7 +98,6 @@ def start(request: Request, response: Response, session_id: str) -> None:
         secure=console.secure,
         path=cookie_path(request),
     )
-    response.delete_cookie(PRE_COOKIE, path=cookie_path(request))
 
 
 def pre_session(request: Request) -> tuple[str, bool]:
