@@ -1,0 +1,1 @@
+"""People: riders and staff, and the channel accounts that identify them."""
