@@ -29,16 +29,16 @@ from _scale_world import NOW, scale_config  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from bot import texts  # noqa: E402
-from bot.chart import ChartLabels, TrendPoint, render_digest_chart  # noqa: E402
-from bot.desks import desk_at  # noqa: E402
-from bot.digest import Digests, previous_week, week_label  # noqa: E402
-from bot.digest_text import DigestWriter, chart_bars  # noqa: E402
-from bot.figures import Figures  # noqa: E402
-from bot.ledger import Ledger, parse_range  # noqa: E402
-from bot.metrics import Metrics, Period, last_days  # noqa: E402
-from bot.my_reports import MyReports  # noqa: E402
-from bot.riders import RiderCtx  # noqa: E402
-from bot.stats import Stats  # noqa: E402
+from bot.domain.desks import desk_at  # noqa: E402
+from bot.intake.my_reports import MyReports  # noqa: E402
+from bot.people.riders import RiderCtx  # noqa: E402
+from bot.reporting.chart import ChartLabels, TrendPoint, render_digest_chart  # noqa: E402
+from bot.reporting.digest import Digests, previous_week, week_label  # noqa: E402
+from bot.reporting.digest_text import DigestWriter, chart_bars  # noqa: E402
+from bot.reporting.figures import Figures  # noqa: E402
+from bot.reporting.ledger import Ledger, parse_range  # noqa: E402
+from bot.reporting.metrics import Metrics, Period, last_days  # noqa: E402
+from bot.reporting.stats import Stats  # noqa: E402
 from storage import riders  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.db import create_engine  # noqa: E402

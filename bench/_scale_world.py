@@ -10,8 +10,8 @@ module: indexes dropped, batched executemany, synchronous=OFF while loading; the
 indexes are rebuilt from storage/tables.py (the same definitions the migrations create).
 
 The lifecycle of each report is drawn at random and replayed up to NOW, writing the events
-bot/casework.py, bot/dispatch.py and bot/sweep.py write, so recent reports are naturally
-still open. The mix (fate drawn once per report):
+bot/casework/service.py, bot/casework/dispatch.py and bot/casework/sweep.py write, so recent
+reports are naturally still open. The mix (fate drawn once per report):
 
 * 80 % fixed: accepted within 0.1-4 h; resolved on time (85 %: before 0.95 of the deadline)
   or late (15 %: 1-2.5 deadlines after creation); 10 % are reopened (返工) once and fixed
@@ -49,7 +49,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex
 
 from bot.config import Config, parse_config
-from bot.metrics import Period
+from bot.reporting.metrics import Period
 from storage.tables import drafts, events, reports
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,8 +1,8 @@
 """The ledger's XLSX written with openpyxl's write-only mode, to compare with the project's.
 
 Not a script (the leading underscore keeps tests/test_benchmarks.py from running it). The
-project writes with xlsxwriter (bot.ledger_files.write_xlsx, constant-memory mode): it was
-measured 2.5x faster than this on the ledger (see bench/README.md). This writes the same
+project writes with xlsxwriter (bot.reporting.ledger_files.write_xlsx, constant-memory mode): it
+was measured 2.5x faster than this on the ledger (see bench/README.md). This writes the same
 workbook (bold frozen header, widths, "yyyy-mm-dd hh:mm" datetimes, booleans as booleans,
 every string a string with a quote prefix when a spreadsheet would evaluate it).
 """
@@ -21,7 +21,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.ledger_files import (
+from bot.reporting.ledger_files import (
     DATE_FORMAT_XLSX,
     DATETIME_FORMAT_XLSX,
     DEFAULT_TITLE,

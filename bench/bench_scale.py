@@ -15,7 +15,7 @@ of the step (VmHWM, reset before it). Targets are those of issue 7 at 1M reports
 * ``stats county 30d``     /stats in the supervisors' chat                          100 ms
 * ``digest, no chart``     DigestWriter.build of last week for every desk, no chart 200 ms
 * ``digest chart``         the chart part of that build (8 weeks of trend + PNG)
-* ``  render only``        bot.chart.render_digest_chart alone, same 500 bars
+* ``  render only``        bot.reporting.chart.render_digest_chart alone, same 500 bars
 * ``/digest community``    Digests.for_chat in one community's chat
 * ``/me``                  MyReports.me for the month's most active rider             20 ms
 * ``ledger sheets 30d``    Ledger.sheets of the last 30 days (queries and rows)
@@ -57,7 +57,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from _scale_world import COMMUNITIES, HISTORY, NOW, scale_config, seed  # noqa: E402
 
-from bot.metrics import last_days  # noqa: E402
+from bot.reporting.metrics import last_days  # noqa: E402
 from storage.db import create_engine, migrate  # noqa: E402
 
 WORLD_VERSION = 2  # bump when bench/_scale_world.py changes what it writes (--keep)

@@ -33,7 +33,7 @@ from PIL import Image  # noqa: E402
 
 from bot.config import parse_config  # noqa: E402
 from bot.delivery.outbox import WEB  # noqa: E402
-from bot.geo import LatLon, gcj02_to_wgs84  # noqa: E402
+from bot.domain.geo import LatLon, gcj02_to_wgs84  # noqa: E402
 from bot.offline import NoMembers  # noqa: E402
 from bot.services import Services  # noqa: E402
 from handlers import web  # noqa: E402

@@ -3,7 +3,7 @@
 Run from the repository root: ``python bench/bench_xlsx.py [--rows 40000] [-n 3]``
 (``--quick``: 300 rows, one run, what tests/test_benchmarks.py runs).
 
-It builds ledger-shaped sheets (the 20 columns of bot/ledger.py: ticket, community,
+It builds ledger-shaped sheets (the 20 columns of bot/reporting/ledger.py: ticket, community,
 category, seven step times, status, closure, on-time flag, handler, coordinates, a note,
 three counts; plus a 501-row summary sheet) and writes them, each writer in a fresh process
 so its peak RSS is its own:
@@ -11,9 +11,10 @@ so its peak RSS is its own:
 * ``openpyxl``           bench/_xlsx_writers.py, the former writer (write-only mode;
                          openpyxl uses lxml when it is installed, which it says)
 * ``openpyxl, no lxml``  the same with OPENPYXL_LXML=False, when lxml is installed
-* ``xlsxwriter``         bot.ledger_files.write_xlsx, the project's writer (constant_memory)
+* ``xlsxwriter``         bot.reporting.ledger_files.write_xlsx, the project's writer
+                         (constant_memory)
 
-Both files are read back (bot.ledger_files.read_xlsx) and must hold the same rows. The
+Both files are read back (bot.reporting.ledger_files.read_xlsx) and must hold the same rows. The
 database side of the export is measured by bench_scale.py; this is the encoding alone.
 """
 
@@ -37,7 +38,7 @@ sys.path.insert(0, str(REPO_ROOT))
 import openpyxl.xml  # noqa: E402
 from _xlsx_writers import write_xlsx_openpyxl  # noqa: E402
 
-from bot.ledger_files import Sheet, read_xlsx, write_xlsx  # noqa: E402
+from bot.reporting.ledger_files import Sheet, read_xlsx, write_xlsx  # noqa: E402
 
 START = datetime(2026, 5, 18, 0, 0)
 STATUSES = ("已办结", "不予受理", "已受理", "待确认")

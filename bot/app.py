@@ -40,8 +40,8 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import TELEGRAM, WEB
 from bot.delivery.worker import Backoff
-from bot.metrics import Period
 from bot.offline import NoMembers
+from bot.reporting.metrics import Period
 from bot.services import Services
 from handlers import startup, web
 from handlers.telegram import buttons, dispatcher, errors, groups, jobs, limits, rider

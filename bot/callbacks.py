@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.numbers import MAX_ID, parse_positive_int
+from bot.domain.numbers import MAX_ID, parse_positive_int
 
 VERSION = "v1"
 SCOPES = ("u", "d", "r")

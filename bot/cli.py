@@ -9,12 +9,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.chat_moves import move_notes
+from bot.casework.chat_moves import move_notes
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
+from bot.config.web import notes as web_notes
 from bot.logs import redact
 from bot.people import staff_cli
-from bot.web_settings import notes as web_notes
 from storage.database import Database
 from storage.db import create_engine, migrate
 
@@ -120,7 +120,7 @@ def digest_command(path: Path, week: str | None, dry_run: bool) -> int:
     if problems or config is None:
         return _report(problems)
     from bot.delivery.outbox import Outbox  # noqa: PLC0415
-    from bot.digest import Digests, parse_week, previous_week  # noqa: PLC0415
+    from bot.reporting.digest import Digests, parse_week, previous_week  # noqa: PLC0415
 
     try:
         period = (
@@ -162,7 +162,7 @@ def export_command(path: Path, start: date, end: date, out: Path) -> int:
         return _report(problems)
     if out.suffix not in (".xlsx", ".csv"):
         return _report(["--out: the file name must end in .xlsx or .csv"])
-    from bot.ledger import Ledger, parse_range  # noqa: PLC0415
+    from bot.reporting.ledger import Ledger, parse_range  # noqa: PLC0415
 
     try:
         period = parse_range([start.isoformat(), end.isoformat()], end, config.timezone)
@@ -196,7 +196,7 @@ def qr_command(path: Path, out: Path) -> int:
         return _report(problems)
     if out.suffix.lower() != ".png":
         return _report(["--out: the file name must end in .png"])
-    from bot.poster import FONT_HINT, make_poster  # noqa: PLC0415 - matplotlib's fonts
+    from bot.intake.poster import FONT_HINT, make_poster  # noqa: PLC0415 - matplotlib's fonts
 
     url = config.web.public_url()
     poster = make_poster(url, config.language)

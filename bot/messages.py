@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot import texts
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.config import ChatTarget
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
 from bot.messages import Card, Reply
 from storage.records import CardMessage
 

@@ -10,34 +10,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot import texts
-from bot.access import Access
-from bot.casework import Casework
-from bot.chat_moves import ChatMoves
+from bot.casework.access import Access
+from bot.casework.chat_moves import ChatMoves
+from bot.casework.dispatch import Dispatcher
+from bot.casework.service import Casework
+from bot.casework.sweep import Sweep
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.delivery.outbox import TELEGRAM, Outbox
 from bot.delivery.steps import DeliverySteps
 from bot.delivery.worker import Backoff, DeliveryWorker
-from bot.digest import Digests
-from bot.dispatch import Dispatcher
-from bot.intake import Intake
-from bot.ledger import Ledger
-from bot.limits import RiderLimits
-from bot.linking import Linking
+from bot.domain.routing import Area, Router
+from bot.intake.limits import RiderLimits
+from bot.intake.my_reports import MyReports
+from bot.intake.registration import Registration
+from bot.intake.stepwise import Intake
+from bot.intake.tickets import Tickets
 from bot.messages import Button, Outcome, Reply, say
-from bot.my_reports import MyReports
+from bot.people.linking import Linking
+from bot.people.riders import RiderCtx, identify
 from bot.people.sessions import StaffSessions
 from bot.people.signin import StaffLinks
 from bot.people.signin_step import KIND as SIGNIN_KIND
 from bot.people.signin_step import SigninStep
 from bot.people.staff import StaffDirectory
 from bot.ports import Courier, MemberLookup
-from bot.registration import Registration
-from bot.riders import RiderCtx, identify
-from bot.routing import Area, Router
-from bot.stats import Stats
-from bot.sweep import Sweep
-from bot.tickets import Tickets
+from bot.reporting.digest import Digests
+from bot.reporting.ledger import Ledger
+from bot.reporting.stats import Stats
 from storage.database import Database
 from storage.db import create_engine, migrate
 from storage.photos import PhotoStore

@@ -26,8 +26,8 @@ from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import Application
 
+from bot.config.web import WebSettings
 from bot.services import Services
-from bot.web_settings import WebSettings
 from handlers.web.server import listen, server_for
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Draft
 from storage.tables import draft_photos, drafts, photo_list, photos
+from storage.upsert import insert_unless_there
 
 OPEN = "open"
 
@@ -77,13 +78,12 @@ async def stale(conn: AsyncConnection, before: datetime) -> list[Draft]:
 async def save_photo(
     conn: AsyncConnection, sha256: str, width: int, height: int, size: int, now: datetime
 ) -> None:
-    exists = (await conn.execute(select(photos.c.sha256).where(photos.c.sha256 == sha256))).first()
-    if not exists:
-        await conn.execute(
-            insert(photos).values(
-                sha256=sha256, width=width, height=height, size=size, created_at=now
-            )
+    # In one statement: two riders sending the same photo at once must both succeed.
+    await conn.execute(
+        insert_unless_there(conn, photos, ["sha256"]).values(
+            sha256=sha256, width=width, height=height, size=size, created_at=now
         )
+    )
 
 
 async def add_photo(

@@ -2,7 +2,7 @@
 
 Every query here reads only what its period touches, through an index that covers it:
 reports made in the period, reports closed in it, reports still open at its end, events in
-it. Nothing loads the history. bot/metrics.py holds the definitions (and a plain-Python
+it. Nothing loads the history. bot/reporting/metrics.py holds the definitions (and a plain-Python
 reference that tests hold these queries to); the counts come back as plain dicts keyed by
 the reference's field names, so storage needs nothing from the application.
 

@@ -22,7 +22,7 @@ from telegram.ext import Application
 from bot.app import build_application, on_shutdown, on_startup
 from bot.config import Config, parse_config
 from bot.delivery.worker import Backoff
-from bot.geo import LatLon, gcj02_to_wgs84
+from bot.domain.geo import LatLon, gcj02_to_wgs84
 from bot.services import Services
 from handlers.telegram.steady import RetryPolicy
 from tests.databases import database_url, drop_created

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
 from tests.fake_telegram import FakeTelegram, TgMessage
 
 CARD_HEAD = re.compile(r"工单 #(\d+) · ")

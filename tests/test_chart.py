@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
 
-from bot import chart
-from bot.chart import ChartLabels, CommunityBar, TrendPoint
+from bot.reporting import chart
+from bot.reporting.chart import ChartLabels, CommunityBar, TrendPoint
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ChartLabels(
@@ -272,11 +272,11 @@ def test_a_county_of_many_communities_charts_those_needing_attention() -> None:
     import dataclasses
     import tomllib
 
-    from bot.chart import chart_size_px
     from bot.config import parse_config
-    from bot.digest_text import CHART_BARS, chart_bars
-    from bot.figures import DeskFigures
-    from bot.metrics import Tally
+    from bot.reporting.chart import chart_size_px
+    from bot.reporting.digest_text import CHART_BARS, chart_bars
+    from bot.reporting.figures import DeskFigures
+    from bot.reporting.metrics import Tally
     from tests.conftest import ROOT
 
     raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))

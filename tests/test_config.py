@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli import main as cli
 from bot.config import ConfigError, load_config, parse_config
-from bot.geo import LatLon, gcj02_to_wgs84
+from bot.domain.geo import LatLon, gcj02_to_wgs84
 from tests.shared_data import shared_real
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +175,7 @@ def test_casework_and_calendar_settings(tmp_path: Path) -> None:
 def test_working_hours_deadline(tmp_path: Path) -> None:
     from datetime import datetime
 
-    from bot.deadlines import due_at
+    from bot.domain.deadlines import due_at
 
     raw = example()
     raw["categories"][0]["deadline_hours"] = 7

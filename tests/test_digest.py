@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from bot.app import DIGEST_JOB, schedule_digest
 from bot.cli import main as cli
-from bot.digest import parse_week
-from bot.ledger_files import read_xlsx
+from bot.reporting.digest import parse_week
+from bot.reporting.ledger_files import read_xlsx
 from storage.tables import digests_sent
 from tests.conftest import IN_DONGGUAN, IN_XIGUAN, ROOT, Stage, start_app, stop_app
 from tests.fake_telegram import Person
@@ -310,7 +310,7 @@ async def test_unfinished_weeks_are_not_sent_from_the_terminal(
 async def test_ledger_summary_has_numbers_to_compute_with(stage: Stage) -> None:
     await seed(stage)
     stage.clock.current = local(2026, 11, 24, 15, 0)
-    from bot.ledger import parse_range
+    from bot.reporting.ledger import parse_range
 
     period = parse_range(["2026-11-16", "2026-11-22"], local(2026, 11, 24).date(), SHANGHAI)
     sheets = await stage.services.ledger.sheets(period)

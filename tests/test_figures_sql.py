@@ -1,6 +1,7 @@
 """The SQL figures equal the plain-Python reference, on random histories and periods.
 
-bot/metrics.py's `tally()` and bot/points.py's `board()` are the definitions, simple enough
+bot/reporting/metrics.py's `tally()` and bot/domain/points.py's `board()` are the definitions,
+simple enough
 to check by hand; storage/figures.py counts the same in SQL, bounded by the period. Here
 hypothesis draws report histories (times on a coarse grid, so reports often start, close
 or fall due exactly on a period's bounds, with some sub-second jitter) and periods, writes
@@ -23,9 +24,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 
 from bot.config import PointsRules
-from bot.figures import Figures
-from bot.metrics import Period, ReportFacts, Tally, by_community, tally
-from bot.points import ReportCredit, board
+from bot.domain.points import ReportCredit, board
+from bot.reporting.figures import Figures
+from bot.reporting.metrics import Period, ReportFacts, Tally, by_community, tally
 from storage.database import Database
 from storage.db import create_engine, migrate
 from storage.figures import EVERY

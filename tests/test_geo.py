@@ -1,4 +1,4 @@
-"""Tests for bot.geo: the GCJ-02 formula, its inverse, distances and links."""
+"""Tests for bot.domain.geo: the GCJ-02 formula, its inverse, distances and links."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.geo import (
+from bot.domain.geo import (
     LatLon,
     amap_url,
     distance_m,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.ledger_files import (
+from bot.reporting.ledger_files import (
     BOM,
     Sheet,
     read_xlsx,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lifecycle import Action, Actor, Refused, Role, Status, decide
+from bot.domain.lifecycle import Action, Actor, Refused, Role, Status, decide
 
 S = Status
 A = Action

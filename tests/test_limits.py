@@ -11,7 +11,7 @@ from telegram import Update
 
 from bot.cli import main as cli
 from bot.config import LimitSettings, load_config, parse_config
-from bot.limits import RiderLimits, SlidingLimit, Verdict
+from bot.intake.limits import RiderLimits, SlidingLimit, Verdict
 from handlers.telegram.ordering import update_keys
 from tests.conftest import FakeClock
 from tests.fake_telegram import FakeTelegram
@@ -53,7 +53,7 @@ def test_check_counts_nothing_and_the_notice_rounds_up() -> None:
 def test_people_idle_for_longer_than_the_window_are_forgotten(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("bot.limits.PRUNE_ABOVE", 3)
+    monkeypatch.setattr("bot.intake.limits.PRUNE_ABOVE", 3)
     clock = FakeClock()
     limit = SlidingLimit(1, timedelta(minutes=1), clock)
     for person in (1, 2, 3):

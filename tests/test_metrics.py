@@ -1,4 +1,4 @@
-"""Tests for bot.metrics: every figure checked against small tables computed by hand.
+"""Tests for bot.reporting.metrics: every figure checked against small tables computed by hand.
 
 All tables live around one period, the week Mon 2026-03-02 00:00 → Mon 2026-03-09 00:00 in
 Asia/Shanghai; `t(d, h)` is d days and h hours after its start, so t(0) is the start,
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.metrics import (
+from bot.reporting.metrics import (
     Metrics,
     Period,
     ReportFacts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.numbers import MAX_ID, parse_positive_int, parse_ticket_id
+from bot.domain.numbers import MAX_ID, parse_positive_int, parse_ticket_id
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from telegram import Update
 
+from bot.casework.rider_notices import address
 from bot.delivery.worker import DeliveryWorker
 from bot.messages import Reply
-from bot.rider_notices import address
 from storage import outbox as rows
 from storage import riders
 from storage.tables import outbox

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.config import PointsRules
-from bot.metrics import Period
-from bot.points import ReportCredit, Standing, board, points_for
+from bot.domain.points import ReportCredit, Standing, board, points_for
+from bot.reporting.metrics import Period
 
 RULES = PointsRules(accepted=2, fixed_bonus=3)
 NOV = Period(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))

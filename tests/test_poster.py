@@ -10,8 +10,8 @@ import pytest
 import segno
 from PIL import Image
 
-from bot import poster
 from bot.cli import main as cli
+from bot.intake import poster
 from tests.conftest import ROOT
 
 

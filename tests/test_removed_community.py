@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot.ledger import parse_range
+from bot.reporting.ledger import parse_range
 from storage.tables import reports
 from tests.conftest import IN_XIGUAN, Stage
 from tests.test_casework import reported

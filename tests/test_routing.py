@@ -1,4 +1,4 @@
-"""Tests for bot.routing: synthetic geometry plus the real 长治 county boundaries."""
+"""Tests for bot.domain.routing: synthetic geometry plus the real 长治 county boundaries."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import shapely
 from shapely.geometry import shape
 from shapely.ops import nearest_points
 
-from bot.geo import LatLon, distance_m, gcj02_to_wgs84, wgs84_to_gcj02
-from bot.routing import Area, Route, Router
+from bot.domain.geo import LatLon, distance_m, gcj02_to_wgs84, wgs84_to_gcj02
+from bot.domain.routing import Area, Route, Router
 from tests.shared_data import shared_real
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.geo import LatLon, wgs84_to_gcj02
+from bot.domain.geo import LatLon, wgs84_to_gcj02
 from handlers import web
 from handlers.web.server import listen, server_for
 from storage.tables import reports

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.workcalendar import WorkingCalendar, due_at
+from bot.domain.workcalendar import WorkingCalendar, due_at
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
 from tests.conftest import Stage
 from tests.images import jpeg
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.config import ChatTarget
 from bot.delivery.codec import dump_reply
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
 from bot.messages import Reply
 from storage import outbox as rows
 from storage.database import after_commit

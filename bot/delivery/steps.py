@@ -20,16 +20,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import texts
+from bot.casework.dispatch import Dispatcher, captioned
+from bot.casework.rider_notices import REPORTER_LINK, address
 from bot.clock import Clock
 from bot.config import ChatTarget, Config
 from bot.delivery.codec import load_reply
 from bot.delivery.outbox import Outbox
-from bot.dispatch import Dispatcher, captioned
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
+from bot.intake.tickets import Tickets
 from bot.messages import Reply
 from bot.ports import Courier, DeliveryError
-from bot.rider_notices import REPORTER_LINK, address
-from bot.tickets import Tickets
 from storage import outbox as rows
 from storage import reports, riders
 from storage.database import Database

@@ -145,8 +145,12 @@ class DeliveryWorker:
             self._wake.clear()
             if claimed and len(self._tasks) < self.concurrency:
                 continue
+            # asyncio.timeout, not wait_for: in Python 3.11 wait_for can swallow a cancel
+            # that lands as its wait ends, and a cancelled worker must stop (a loop
+            # closing cancels every task and waits for them: it would wait forever).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._sleep_for())
+                async with asyncio.timeout(await self._sleep_for()):
+                    await self._wake.wait()
 
     async def _sleep_for(self) -> float:
         if len(self._tasks) >= self.concurrency:

@@ -16,7 +16,7 @@ from typing import Any
 from bot import texts
 from bot.config import ChatTarget, Config
 from bot.delivery.outbox import Outbox
-from bot.desks import desk_at
+from bot.domain.desks import desk_at
 from bot.messages import Outcome, Reply, say
 from bot.people.signin import SIGNIN_TTL, StaffLinks
 from bot.people.staff import COUNTY, StaffDirectory

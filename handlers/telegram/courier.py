@@ -16,7 +16,7 @@ from telegram import Bot, InputFile, InputMediaPhoto, Message, ReplyParameters, 
 from telegram.error import BadRequest, TelegramError
 
 from bot.config import ChatTarget
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
 from bot.messages import Card, Outcome, Reply
 from bot.ports import DeliveryError
 from handlers.telegram.keyboards import inline, markup

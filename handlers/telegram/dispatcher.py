@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Message, Update, User
 
 from bot.callbacks import decode
-from bot.casework import Staff, Where
+from bot.casework.service import Staff, Where
 from bot.config import ChatTarget
-from bot.intake import PhotoInput
+from bot.intake.stepwise import PhotoInput
 from bot.messages import Outcome
 from bot.texts import t
 from handlers.telegram.context import SuishouContext

@@ -1,4 +1,4 @@
-"""Per-rider limits at the door of the private chat (the counting lives in bot/limits.py).
+"""Per-rider limits at the door of the private chat (the counting lives in bot/intake/limits.py).
 
 The message limit is applied as each update arrives (by the update processor, see
 handlers/telegram/ordering.py): a rider over it is told once when to go on, and their further
@@ -14,9 +14,9 @@ import logging
 from telegram import Update
 
 from bot.callbacks import Callback
-from bot.limits import Verdict
+from bot.intake.limits import Verdict
 from bot.messages import Outcome, say
-from bot.riders import RiderCtx
+from bot.people.riders import RiderCtx
 from bot.services import Services
 from handlers.telegram.context import SuishouContext
 from handlers.telegram.courier import TelegramCourier

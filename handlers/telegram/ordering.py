@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.limits import Verdict
+from bot.intake.limits import Verdict
 
 # PTB takes a slot of its own semaphore for every update as soon as it arrives, including
 # those still waiting for their turn. A flood of one chat must not use the slots up, so

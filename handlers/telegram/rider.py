@@ -10,10 +10,10 @@ from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
 from bot.callbacks import decode
-from bot.geo import LatLon
-from bot.intake import FetchError, PhotoInput
+from bot.domain.geo import LatLon
+from bot.intake.stepwise import FetchError, PhotoInput
 from bot.messages import Outcome, say
-from bot.riders import RiderCtx
+from bot.people.riders import RiderCtx
 from bot.texts import t
 from handlers.telegram import limits
 from handlers.telegram.context import SuishouContext

@@ -5,7 +5,7 @@ flood control (429 retry_after); the same call a little later usually succeeds, 
 retried with backoff, within a bounded time. Permanent: the chat is gone, the bot was removed
 or blocked, the request is wrong; retrying cannot help, so the caller hears at once and can
 send the message elsewhere. A group upgraded to a supergroup answers with its new id: the move
-is recorded (bot/chat_moves.py) and the call goes to the new id.
+is recorded (bot/casework/chat_moves.py) and the call goes to the new id.
 
 A timeout may come after Telegram applied the call (the answer was lost): the retry then
 makes a duplicate. Telegram has no idempotency key, so that is the price of delivery; such
@@ -31,7 +31,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.chat_moves import ChatMoves
+from bot.casework.chat_moves import ChatMoves
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from bot.form_intake import FormIntake
+from bot.intake.form import FormIntake
 from bot.services import Services
 from handlers.web.app import create_app
 from handlers.web.console import make_console

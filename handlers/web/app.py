@@ -1,9 +1,10 @@
 """The web channel's ASGI application: the riders' phone page and what it posts to.
 
 Routes (handlers/web/pages.py, submit.py, mine.py, profile.py) identify the device, then
-call the core: bot/form_intake.py files a report, bot/my_reports.py tells a rider about
-theirs, bot/rider_answers.py takes their reply and their 已解决？ answer (as from Telegram),
-bot/registration.py their 报到, bot/linking.py joins the device to a Telegram rider.
+call the core: bot/intake/form.py files a report, bot/intake/my_reports.py tells a rider about
+theirs, bot/casework/rider_answers.py takes their reply and their 已解决？ answer (as from
+Telegram),
+bot/intake/registration.py their 报到, bot/people/linking.py joins the device to a Telegram rider.
 Static files (the page's script and style, and Leaflet) are served from inside the package:
 nothing comes from a CDN. Photos are never served to riders; the staff console
 (handlers/web/console/) serves a report's photos to staff signed in at its desk.
@@ -27,13 +28,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.casework.rider_answers import RiderAnswers
 from bot.clock import Clock
 from bot.config import Config
-from bot.form_intake import FormIntake
-from bot.linking import Linking
-from bot.my_reports import MyReports
-from bot.registration import Registration
-from bot.rider_answers import RiderAnswers
+from bot.intake.form import FormIntake
+from bot.intake.my_reports import MyReports
+from bot.intake.registration import Registration
+from bot.people.linking import Linking
 from handlers.web import mine, pages, profile, submit
 from handlers.web.console import routes as console_routes
 from handlers.web.device import Signer

@@ -1,7 +1,7 @@
 """The web's courier: what "delivering" a message to a rider who came by the web means.
 
 A web rider has no chat: their page shows each report's state, the community's replies and
-history from the database (bot/my_reports.py, the report's events), so a notice put in the
+history from the database (bot/intake/my_reports.py, the report's events), so a notice put in the
 outbox for them is delivered once it is recorded there, which it already is. The outbox
 settles it at once and nobody is marked unreachable. Cards and pins belong to desks' chats,
 never to a rider's page: asked for one, the courier refuses for good.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.config import ChatTarget
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
 from bot.messages import Card, Reply
 from bot.ports import DeliveryError
 from storage.records import CardMessage

@@ -1,8 +1,8 @@
 """One report on the rider's page: its timeline, the community's replies, a reply box, 已解决？.
 
-What the page shows comes from the core's view of the report (bot/my_reports.py: staff
+What the page shows comes from the core's view of the report (bot/intake/my_reports.py: staff
 names removed, a +1 follower sees the steps only); what the rider sends goes through the
-same use cases as in Telegram (bot/rider_answers.py): the reply lands under the card in
+same use cases as in Telegram (bot/casework/rider_answers.py): the reply lands under the card in
 the community's chat, Fixed closes the report, Not fixed reopens it.
 
 Plain HTML forms (no script needed, WeChat's browser included): a success redirects back to
@@ -18,13 +18,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.cards import SUPERVISORS, place_name
-from bot.formatting import when
-from bot.lifecycle import FINAL, Status
+from bot.casework.cards import SUPERVISORS, place_name
+from bot.casework.rider_answers import REPLY_MAX
+from bot.domain.lifecycle import FINAL, Status
+from bot.intake.my_reports import ReportView
 from bot.messages import Answer
-from bot.my_reports import ReportView
-from bot.rider_answers import REPLY_MAX
-from bot.riders import RiderCtx
+from bot.people.riders import RiderCtx
+from bot.texts.formatting import when
 from handlers.web.forms import FormRefused, posted
 from handlers.web.pages import current_device, render, rider_of
 from handlers.web.words import lang_of, plain

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 
 from bot import texts
 from bot.config import Config
-from bot.formatting import when
+from bot.texts.formatting import when
 from handlers.web import device
 from handlers.web.words import LANG_COOKIE, lang_of, page_texts, plain
 from storage import accounts

@@ -1,8 +1,8 @@
 """The rider's own page (/me): this month's points, optional 报到, linking Telegram.
 
-Points are /me's figures (bot/my_reports.py); 报到 follows bot/registration.py's rules
-(name, platform, phone optional and never logged); a link code from Telegram's /link joins
-this device to that rider (bot/linking.py). A device that has not reported yet becomes a
+Points are /me's figures (bot/intake/my_reports.py); 报到 follows bot/intake/registration.py's
+rules (name, platform, phone optional and never logged); a link code from Telegram's /link joins
+this device to that rider (bot/people/linking.py). A device that has not reported yet becomes a
 rider when it registers or links, as with its first report.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.cards import PLATFORM_KEYS
-from bot.riders import RiderCtx
+from bot.casework.cards import PLATFORM_KEYS
+from bot.people.riders import RiderCtx
 from handlers.web.forms import FormRefused, posted
 from handlers.web.pages import current_device, render, rider_of
 from handlers.web.words import lang_of, plain

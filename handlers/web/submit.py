@@ -1,4 +1,4 @@
-"""POST /reports: the filled-in form becomes a report (bot/form_intake.py), or a refusal the
+"""POST /reports: the filled-in form becomes a report (bot/intake/form.py), or a refusal the
 page shows as it is, with nothing the rider entered lost (the page keeps the form).
 
 Answers are JSON: 201 with the ticket (200 when the same submission key had already filed
@@ -15,9 +15,9 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
-from bot.form_intake import FormPhoto, Refused, ReportForm
-from bot.formatting import when
-from bot.geo import LatLon
+from bot.domain.geo import LatLon
+from bot.intake.form import FormPhoto, Refused, ReportForm
+from bot.texts.formatting import when
 from handlers.web import device
 from handlers.web.words import lang_of, plain
 from storage import accounts

@@ -83,8 +83,11 @@ class FakeRequest(BaseRequest):
             try:
                 status, body = await asyncio.shield(task)
             except asyncio.CancelledError:
-                self._fake.abort_long_polls()
-                await asyncio.wait([task])
+                # The thread may not have started waiting yet when first told: tell it
+                # until it ends (once was not enough: a closing loop waited forever).
+                while not task.done():
+                    self._fake.abort_long_polls()
+                    await asyncio.wait([task], timeout=0.05)
                 raise
         else:
             status, body = self._fake.api_request(token, rest, params, files)

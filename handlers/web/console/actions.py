@@ -15,8 +15,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.intake import PhotoInput
-from bot.lifecycle import Refused
+from bot.domain.lifecycle import Refused
+from bot.intake.stepwise import PhotoInput
 from handlers.web.console.pages import (
     FORM_MAX,
     lang,

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.formatting import when
-from bot.numbers import parse_ticket_id
+from bot.domain.numbers import parse_ticket_id
 from bot.people.staff import COUNTY
+from bot.texts.formatting import when
 from handlers.web.console.pages import lang, render, signed_out
 from handlers.web.console.sessions import SignedIn, console_of, signed_in
 from handlers.web.words import plain

@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from bot import texts
-from bot.cards import SUPERVISORS, rider_label
-from bot.formatting import when
-from bot.geo import LatLon, wgs84_to_gcj02
-from bot.lifecycle import FINAL, OPEN, REJECT_REASONS, UNCLAIMED, Status
+from bot.casework.cards import SUPERVISORS, rider_label
+from bot.domain.geo import LatLon, wgs84_to_gcj02
+from bot.domain.lifecycle import FINAL, OPEN, REJECT_REASONS, UNCLAIMED, Status
 from bot.people.staff import COUNTY, Seat
+from bot.texts.formatting import when
 from handlers.web.console.pages import lang, render, report_id_of, signed_out
 from handlers.web.console.sessions import SignedIn, console_of, signed_in
 from handlers.web.words import plain

@@ -45,7 +45,7 @@
     applyLanguage();
   });
 
-  // ---- WGS-84 <-> GCJ-02 (the same formula as bot/geo.py) ------------------------------
+  // ---- WGS-84 <-> GCJ-02 (the same formula as bot/domain/geo.py) ------------------------------
   var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
   function outOfChina(p) {
     return !(p.lng >= 72.004 && p.lng <= 137.8347 && p.lat >= 0.8293 && p.lat <= 55.8271);

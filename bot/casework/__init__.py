@@ -1,0 +1,1 @@
+"""Casework: staff handle reports (cards, steps, relays, notices, the sweep)."""

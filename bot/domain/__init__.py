@@ -1,0 +1,1 @@
+"""The report domain: lifecycle, routing, places, deadlines, desks, points."""

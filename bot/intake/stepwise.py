@@ -1,0 +1,512 @@
+"""A rider's report, from the first photo to the ticket number.
+
+The draft lives in the database and is filled in any order: photos, a location, a
+category and an optional note. After each input the rider is asked only for what is
+still missing; once everything is there they see a summary with Submit / Edit / Cancel.
+Submitting is idempotent: a draft becomes at most one report, however often Submit is
+pressed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import callbacks, texts
+from bot.callbacks import Callback
+from bot.casework.dispatch import Dispatcher
+from bot.casework.rider_notices import address
+from bot.clock import Clock
+from bot.config import Config
+from bot.domain.geo import LatLon, valid_latlon
+from bot.domain.numbers import MAX_ID, parse_positive_int
+from bot.domain.routing import Route, Router
+from bot.intake.duplicates import similar_open_report
+from bot.intake.tickets import Tickets
+from bot.messages import AskFor, Button, Outcome, Reply, say
+from bot.people.riders import RiderCtx
+from storage import drafts, riders
+from storage import reports as report_rows
+from storage.database import Database
+from storage.photos import PhotoRejected, PhotoStore
+from storage.records import Draft, Report
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX = 1000
+
+
+class FetchError(Exception):
+    """The chat platform could not hand over a file."""
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    """A photo (or image file) as the rider sent it; `fetch` downloads the bytes."""
+
+    fetch: Callable[[], Awaitable[bytes]]
+    size: int | None
+    as_file: bool
+    mime_type: str | None = None
+    caption: str | None = None
+    media_group_id: str | None = None
+    forwarded: bool = False
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        db: Database,
+        photos: PhotoStore,
+        router: Router,
+        dispatcher: Dispatcher,
+        tickets: Tickets,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.photos = photos
+        self.router = router
+        self.dispatcher = dispatcher
+        self.tickets = tickets
+        self.clock = clock
+
+    # ---- inputs -------------------------------------------------------------------
+
+    async def add_photo(self, ctx: RiderCtx, photo: PhotoInput) -> Outcome:
+        """Keep one photo in the draft; album items are acknowledged together later."""
+        lang = ctx.lang
+        if photo.forwarded:
+            return say(texts.t(lang, "photo.forwarded"))
+        if photo.as_file and not (photo.mime_type or "").startswith("image/"):
+            return say(texts.t(lang, "photo.not_image"))
+        if photo.size is not None and photo.size > self.config.max_photo_bytes:
+            return say(
+                texts.t(
+                    lang, "photo.too_large", limit=self.config.max_photo_bytes // (1024 * 1024)
+                )
+            )
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            if len(draft.photos) >= self.config.max_photos:
+                await drafts.update_fields(
+                    conn, draft.id, self.clock.now(), photos_dropped=draft.photos_dropped + 1
+                )
+                await self._keep_caption(conn, draft, photo)
+                if photo.media_group_id:
+                    return Outcome()
+                return say(texts.t(lang, "photo.limit", limit=self.config.max_photos))
+        try:
+            data = await photo.fetch()
+        except FetchError as exc:
+            log.warning("photo download failed", extra={"reason": str(exc)})
+            await self._caption_only(ctx, photo)
+            return say(texts.t(lang, "photo.fetch_failed"))
+        try:
+            stored = await self.photos.save(data)
+        except PhotoRejected as exc:
+            log.info("photo rejected", extra={"reason": exc.reason, "rider": ctx.rider.id})
+            await self._caption_only(ctx, photo)
+            return say(texts.t(lang, f"photo.rejected.{exc.reason}"))
+        now = self.clock.now()
+        notice = None
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            await drafts.save_photo(
+                conn, stored.sha256, stored.width, stored.height, stored.size, now
+            )
+            await drafts.add_photo(conn, draft.id, stored.sha256, photo.media_group_id, now)
+            values: dict[str, object] = {}
+            if photo.caption and photo.caption.strip():
+                values["note"] = _append(draft.note, photo.caption)
+            if stored.gps and draft.lat is None and valid_latlon(*stored.gps):
+                values.update(lat=stored.gps[0], lon=stored.gps[1], location_source="exif")
+                notice = texts.t(lang, "location.from_photo")
+            draft = await drafts.update_fields(conn, draft.id, now, **values)
+        if photo.media_group_id:
+            return Outcome()
+        return Outcome(replies=(await self.prompt(ctx, draft, notice),))
+
+    async def _keep_caption(self, conn: AsyncConnection, draft: Draft, photo: PhotoInput) -> None:
+        if photo.caption and photo.caption.strip():
+            await drafts.update_fields(
+                conn, draft.id, self.clock.now(), note=_append(draft.note, photo.caption)
+            )
+
+    async def _caption_only(self, ctx: RiderCtx, photo: PhotoInput) -> None:
+        """The photo could not be kept, but the rider's words are."""
+        if photo.caption and photo.caption.strip():
+            async with self.db.transaction() as conn:
+                await self._keep_caption(conn, await self._draft(conn, ctx), photo)
+
+    async def album_done(self, ctx: RiderCtx) -> Outcome:
+        """After the last photo of an album: one answer for the whole album."""
+        async with self.db.transaction() as conn:
+            draft = await drafts.open_for(conn, ctx.rider.id)
+        if draft is None:
+            return Outcome()
+        return Outcome(replies=(await self.prompt(ctx, draft),))
+
+    async def set_location(self, ctx: RiderCtx, point: LatLon) -> Outcome:
+        if not valid_latlon(point.lat, point.lon):
+            return say(texts.t(ctx.lang, "location.invalid"))
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            draft = await drafts.update_fields(
+                conn,
+                draft.id,
+                self.clock.now(),
+                lat=point.lat,
+                lon=point.lon,
+                location_source="shared",
+            )
+        return Outcome(
+            replies=(await self.prompt(ctx, draft, texts.t(ctx.lang, "location.received")),)
+        )
+
+    async def add_note(self, ctx: RiderCtx, text: str, *, replace: bool = False) -> Outcome:
+        """Plain text is kept as the note: it is never thrown away."""
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+            if replace and text.strip() in ("无", "-", "none", "None"):
+                note = None
+            else:
+                note = text.strip()[:NOTE_MAX] if replace else _append(draft.note, text)
+            draft = await drafts.update_fields(conn, draft.id, self.clock.now(), note=note)
+            if ctx.rider.awaiting == "note":
+                await riders.set_fields(conn, ctx.rider.id, awaiting=None)
+        key = "note.saved" if draft.photos or replace else "note.saved_need_photo"
+        return Outcome(replies=(await self.prompt(ctx, draft, texts.t(ctx.lang, key)),))
+
+    async def start_report(self, ctx: RiderCtx) -> Outcome:
+        async with self.db.transaction() as conn:
+            draft = await self._draft(conn, ctx)
+        return Outcome(replies=(await self.prompt(ctx, draft),))
+
+    async def cancel(self, ctx: RiderCtx) -> Outcome:
+        async with self.db.transaction() as conn:
+            draft = await drafts.open_for(conn, ctx.rider.id)
+            if ctx.rider.awaiting:
+                await riders.set_fields(conn, ctx.rider.id, awaiting=None)
+            if draft is None:
+                return Outcome(
+                    replies=(Reply(texts.t(ctx.lang, "cancel.nothing"), remove_keyboard=True),)
+                )
+            await drafts.close(conn, draft.id, "cancelled", self.clock.now())
+        return Outcome(replies=(Reply(texts.t(ctx.lang, "cancel.done"), remove_keyboard=True),))
+
+    # ---- buttons ------------------------------------------------------------------
+
+    async def press(self, ctx: RiderCtx, cb: Callback) -> Outcome:
+        """A button on a draft message. Buttons of someone else's or a closed draft are stale."""
+        lang = ctx.lang
+        async with self.db.transaction() as conn:
+            draft = await drafts.get(conn, cb.target)
+        if draft is None or draft.rider_id != ctx.rider.id:
+            return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
+        if cb.action == "submit":
+            return await self.submit(ctx, draft)
+        if draft.status != drafts.OPEN:
+            return await self._closed_draft(ctx, draft)
+        if cb.action == "cancel":
+            async with self.db.transaction() as conn:
+                await drafts.close(conn, draft.id, "cancelled", self.clock.now())
+            return Outcome(edit=Reply(texts.t(lang, "cancel.done")))
+        if cb.action == "cat" and self.config.category(cb.arg or ""):
+            async with self.db.transaction() as conn:
+                draft = await drafts.update_fields(
+                    conn, draft.id, self.clock.now(), category=cb.arg
+                )
+            return await self._step(ctx, draft)
+        if cb.action == "edit":
+            return Outcome(
+                edit=Reply(self.summary_text(ctx, draft), _edit_buttons(lang, draft.id))
+            )
+        if cb.action == "back":
+            return await self._step(ctx, draft)
+        if cb.action == "join" and (report_id := parse_positive_int(cb.arg, MAX_ID)):
+            return await self.join(ctx, draft, report_id)
+        if cb.action == "sep":
+            async with self.db.transaction() as conn:
+                draft = await drafts.update_fields(
+                    conn, draft.id, self.clock.now(), not_duplicate=True
+                )
+            return await self._step(ctx, draft)
+        if cb.action == "e" and cb.arg in ("photo", "loc", "cat", "note"):
+            return await self._edit_field(ctx, draft, cb.arg)
+        return Outcome(toast=texts.t(lang, "button.stale"), alert=True)
+
+    async def _edit_field(self, ctx: RiderCtx, draft: Draft, field: str) -> Outcome:
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            if field == "photo":
+                await drafts.clear_photos(conn, draft.id, now)
+                draft = await drafts.update_fields(conn, draft.id, now)
+            elif field == "loc":
+                draft = await drafts.update_fields(
+                    conn, draft.id, now, lat=None, lon=None, location_source=None
+                )
+            elif field == "cat":
+                draft = await drafts.update_fields(conn, draft.id, now, category=None)
+            else:
+                await riders.set_fields(conn, ctx.rider.id, awaiting="note")
+                return Outcome(edit=Reply(texts.t(ctx.lang, "note.ask")))
+        return await self._step(ctx, draft)
+
+    async def _step(self, ctx: RiderCtx, draft: Draft) -> Outcome:
+        """Answer a button press with the next question, in place when a keyboard allows."""
+        reply = await self.prompt(ctx, draft)
+        if reply.ask is None:
+            return Outcome(edit=reply)
+        return Outcome(edit=Reply(self.summary_text(ctx, draft)), replies=(reply,))
+
+    async def _closed_draft(self, ctx: RiderCtx, draft: Draft) -> Outcome:
+        async with self.db.transaction() as conn:
+            report = await report_rows.by_draft(conn, draft.id)
+        if report is not None:
+            return Outcome(toast=texts.t(ctx.lang, "submit.already", ticket=report.id), alert=True)
+        return Outcome(toast=texts.t(ctx.lang, f"draft.{draft.status}"), alert=True)
+
+    async def submit(self, ctx: RiderCtx, draft: Draft) -> Outcome:
+        if draft.status != drafts.OPEN:
+            return await self._closed_draft(ctx, draft)
+        if not _complete(draft):
+            return Outcome(edit=await self.prompt(ctx, draft))
+        category = self.config.category(draft.category or "")
+        point = _point(draft)
+        assert category is not None and point is not None  # _complete(draft)
+        route = self.router.route(point, category.code)
+        async with self.db.transaction() as conn:
+            if not await drafts.close(conn, draft.id, "submitted", self.clock.now()):
+                # Pressed twice: the first press won the race and made the report.
+                fresh = await drafts.get(conn, draft.id)
+                assert fresh is not None
+                return await self._closed_draft(ctx, fresh)
+            report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
+            # The ticket (rider's chat) and the card (the desk's chat) leave side by side:
+            # neither waits for the other, and both exist exactly when the report does.
+            await self.tickets.put(conn, report, ctx.rider, ctx.lang)
+            await self.dispatcher.put_card(conn, report)
+        return Outcome(
+            edit=Reply(self.summary_text(ctx, draft, submitted=report.id)),
+            toast=texts.t(ctx.lang, "submit.toast", ticket=report.id),
+            created=report.id,
+        )
+
+    # ---- what to ask next ---------------------------------------------------------
+
+    async def prompt(self, ctx: RiderCtx, draft: Draft, notice: str | None = None) -> Reply:
+        """The one question the rider should answer next (or the summary when done)."""
+        lang = ctx.lang
+        head = [notice] if notice else []
+        if draft.photos:
+            head.append(texts.t(lang, "draft.photos_count", count=len(draft.photos)))
+        if draft.photos_dropped:
+            head.append(texts.t(lang, "photo.limit", limit=self.config.max_photos))
+        if not draft.photos:
+            return Reply("\n".join([*head, texts.t(lang, "ask.photo")]))
+        if draft.lat is None:
+            return Reply(
+                "\n".join([*head, texts.t(lang, "ask.location")]),
+                ask=AskFor("location", texts.t(lang, "button.send_location")),
+            )
+        if draft.category is None:
+            return Reply(
+                "\n".join([*head, texts.t(lang, "ask.category")]),
+                buttons=self._category_buttons(ctx, draft.id),
+            )
+        similar = await self._offer(draft)
+        if similar is not None:
+            return self._duplicate_question(ctx, draft, similar)
+        return Reply(self.summary_text(ctx, draft), _summary_buttons(lang, draft.id))
+
+    async def _offer(self, draft: Draft) -> Report | None:
+        """The open report this draft is offered to join (+1), if any: one at a time."""
+        point = _point(draft)
+        if draft.not_duplicate or draft.category is None or point is None:
+            return None
+        return await similar_open_report(
+            self.db, self.config, draft.category, point, self.clock.now()
+        )
+
+    def _duplicate_question(self, ctx: RiderCtx, draft: Draft, similar: Report) -> Reply:
+        lang = ctx.lang
+        icon, name = self.config.category_label(similar.category, lang)
+        text = texts.t(
+            lang,
+            "duplicate.question",
+            ticket=similar.id,
+            icon=icon,
+            category=name,
+            status=texts.t(lang, f"status.{similar.status}"),
+            when=self.dispatcher.format_when(similar.created_at, lang),
+        )
+        buttons = (
+            (
+                Button(
+                    texts.t(lang, "button.join", ticket=similar.id),
+                    callbacks.encode("d", draft.id, "join", str(similar.id)),
+                ),
+            ),
+            (Button(texts.t(lang, "button.not_same"), callbacks.encode("d", draft.id, "sep")),),
+        )
+        return Reply(text, buttons)
+
+    async def join(self, ctx: RiderCtx, draft: Draft, report_id: int) -> Outcome:
+        """+1: the rider's sighting confirms an open report; they follow it from now on.
+
+        Only the report this draft is offered now can be joined: a crafted button naming
+        any other ticket would let anyone follow (and hear about) any report.
+        """
+        offered = await self._offer(draft)
+        if offered is None or offered.id != report_id:
+            step = await self._step(ctx, draft)  # show what the draft really asks now
+            return dataclasses.replace(step, toast=texts.t(ctx.lang, "button.stale"), alert=True)
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            report = await report_rows.get(conn, report_id)
+            if report is None or report.status in ("closed", "rejected"):
+                return Outcome(toast=texts.t(ctx.lang, "duplicate.gone"), alert=True)
+            if not await drafts.close(conn, draft.id, "joined", now):
+                fresh = await drafts.get(conn, draft.id)
+                assert fresh is not None
+                return await self._closed_draft(ctx, fresh)
+            if report.rider_id != ctx.rider.id:
+                await report_rows.add_follower(conn, report.id, ctx.rider.id, now)
+            await report_rows.add_event(
+                conn, report.id, "joined", "rider", ctx.rider.id, now, photos=len(draft.photos)
+            )
+            await self.dispatcher.refresh(report.id, conn)
+        return Outcome(edit=Reply(texts.t(ctx.lang, "duplicate.joined", ticket=report.id)))
+
+    def _category_buttons(self, ctx: RiderCtx, draft_id: int) -> tuple[tuple[Button, ...], ...]:
+        return tuple(
+            (
+                Button(
+                    f"{c.icon} {c.name(ctx.lang)}".strip(),
+                    callbacks.encode("d", draft_id, "cat", c.code),
+                ),
+            )
+            for c in self.config.categories
+        )
+
+    def summary_text(self, ctx: RiderCtx, draft: Draft, submitted: int | None = None) -> str:
+        lang = ctx.lang
+        lines = [
+            texts.t(lang, "summary.submitted", ticket=submitted)
+            if submitted
+            else texts.t(lang, "summary.title")
+        ]
+        category = self.config.category(draft.category or "")
+        if category:
+            lines.append(
+                texts.t(lang, "summary.category", icon=category.icon, name=category.name(lang))
+            )
+        if draft.lat is not None and draft.lon is not None:
+            source = texts.t(lang, f"summary.source_{draft.location_source or 'shared'}")
+            lines.append(
+                texts.t(
+                    lang,
+                    "summary.location",
+                    lat=f"{draft.lat:.5f}",
+                    lon=f"{draft.lon:.5f}",
+                    source=source,
+                )
+            )
+            if category and not submitted:
+                lines.append(
+                    self._route_line(
+                        lang, self.router.route(LatLon(draft.lat, draft.lon), category.code)
+                    )
+                )
+        lines.append(texts.t(lang, "summary.photos", count=len(draft.photos)))
+        if draft.note:
+            lines.append(texts.t(lang, "summary.note", note=draft.note))
+        return "\n".join(lines)
+
+    def _route_line(self, lang: str, route: Route) -> texts.Html:
+        community = self.config.community(route.community_id)
+        if community:
+            return texts.t(lang, "summary.route", community=community.name)
+        return texts.t(lang, "summary.route_none", supervisors=self.config.supervisors.name)
+
+    async def _draft(self, conn: AsyncConnection, ctx: RiderCtx) -> Draft:
+        """The rider's open draft; the first input of a new report starts one.
+
+        Reporting ends any registration question left open, so the rider's next words are
+        their note, not their new display name.
+        """
+        if ctx.rider.awaiting in ("display_name", "phone"):
+            await riders.set_fields(conn, ctx.rider.id, awaiting=None)
+        draft = await drafts.open_for(conn, ctx.rider.id)
+        return draft or await drafts.create(conn, ctx.rider.id, self.clock.now())
+
+    # ---- expiry -------------------------------------------------------------------
+
+    async def expire_stale(self) -> int:
+        """Close drafts left alone longer than the configured time, and tell their riders."""
+        now = self.clock.now()
+        expired = 0
+        async with self.db.transaction() as conn:
+            for draft in await drafts.stale(conn, now - self.config.draft_ttl):
+                if await drafts.close(conn, draft.id, "expired", now):
+                    rider = await riders.get(conn, draft.rider_id)
+                    if rider is None:
+                        continue
+                    lang = texts.pick_language(rider.language, None, self.config.language)
+                    minutes = int(self.config.draft_ttl.total_seconds() // 60)
+                    to = address(rider)
+                    await self.dispatcher.outbox.message(
+                        conn,
+                        to.chat,
+                        Reply(
+                            texts.t(lang, "draft.expired_notice", minutes=minutes),
+                            remove_keyboard=True,
+                        ),
+                        channel=to.channel,
+                    )
+                    expired += 1
+        return expired
+
+
+def _complete(draft: Draft) -> bool:
+    return bool(draft.photos) and draft.lat is not None and draft.category is not None
+
+
+def _point(draft: Draft) -> LatLon | None:
+    """Where the hazard is, once the rider has said (latitude and longitude come together)."""
+    if draft.lat is None or draft.lon is None:
+        return None
+    return LatLon(draft.lat, draft.lon)
+
+
+def _append(note: str | None, text: str) -> str:
+    text = text.strip()
+    return (f"{note}\n{text}" if note else text)[:NOTE_MAX]
+
+
+def _summary_buttons(lang: str, draft_id: int) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (Button(texts.t(lang, "button.submit"), callbacks.encode("d", draft_id, "submit")),),
+        (
+            Button(texts.t(lang, "button.edit"), callbacks.encode("d", draft_id, "edit")),
+            Button(texts.t(lang, "button.cancel"), callbacks.encode("d", draft_id, "cancel")),
+        ),
+    )
+
+
+def _edit_buttons(lang: str, draft_id: int) -> tuple[tuple[Button, ...], ...]:
+    def b(key: str, field: str) -> Button:
+        return Button(texts.t(lang, key), callbacks.encode("d", draft_id, "e", field))
+
+    return (
+        (b("button.edit_photo", "photo"), b("button.edit_location", "loc")),
+        (b("button.edit_category", "cat"), b("button.edit_note", "note")),
+        (Button(texts.t(lang, "button.back"), callbacks.encode("d", draft_id, "back")),),
+    )

@@ -1,0 +1,1 @@
+"""Reporting: figures in SQL, /stats, the weekly digest, its chart, the ledger."""
