@@ -77,6 +77,7 @@ async def queue(request: Request) -> Response:
                 ticket=ticket,
                 order=order,
                 after=after,
+                size=q.PAGE_SIZE,
             )
         )
     keep = {"tab": group.value, "order": order.value, "cat": category or "", "q": ticket or ""}
