@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot import texts
 from bot.domain.lifecycle import Refused
 from bot.intake.stepwise import PhotoInput
 from handlers.web.console.pages import (
@@ -43,6 +45,11 @@ DONE = {  # ?done= after the redirect: what the page says happened
     "reject": "rejected",
 }
 ACTIONS = tuple(DONE)
+DONE_BY_KEY = {  # what the command said: the rider could not be told, say so
+    "staff.resolved_unasked": "resolved_unasked",
+    "staff.rejected_untold": "rejected_untold",
+    "staff.not_relayed": "not_relayed",
+}
 
 
 async def act(request: Request) -> Response:
@@ -74,36 +81,36 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
     text = " ".join(text_field(form, "text").split())[:NOTE_MAX]
     try:
         if action == "accept":
-            await casework.accept(who.seat, report_id, seen_status=seen)
+            done = await casework.accept(who.seat, report_id, seen_status=seen)
         elif action == "reply":
             if not text:
                 return await _say(request, who, 400, "console.empty_reply")
-            await casework.reply(who.seat, report_id, text)
+            done = await casework.reply(who.seat, report_id, text)
         elif action == "resolve":
             if not text:
                 return await _say(request, who, 400, "console.note_needed", draft=text)
             photo = await _photo(form)
-            await casework.resolve(who.seat, report_id, text, photo, seen_status=seen)
+            done = await casework.resolve(who.seat, report_id, text, photo, seen_status=seen)
         elif action == "transfer":
             target = text_field(form, "to")
             if not target:
                 return await _say(request, who, 400, "console.bad_choice")
-            await casework.transfer(who.seat, report_id, target, seen_status=seen)
+            done = await casework.transfer(who.seat, report_id, target, seen_status=seen)
         else:
             reason = text_field(form, "reason")
             if reason not in REASONS:
                 return await _say(request, who, 400, "console.bad_choice")
-            await casework.reject(who.seat, report_id, reason, seen_status=seen)
+            done = await casework.reject(who.seat, report_id, reason, seen_status=seen)
     except Refused as exc:
         report = await visible_report(request, who)
         values = {"ticket": report_id, "name": (report.handler_name if report else None) or "?"}
         values.update(exc.values)
-        words = plain(lang(request), exc.key, **values)
+        words = Markup(texts.t(lang(request), exc.key, **values))  # the catalogue's, escaped
         status = STATUS.get(exc.key, 409)
         return await show(request, who, status=status, error=words, drafts={action: text})
-    done = DONE[action]
+    said = DONE_BY_KEY.get(getattr(done, "key", ""), DONE[action])
     prefix = console_of(request).prefix
-    return RedirectResponse(f"{prefix}console/r/{report_id}?done={done}", status_code=303)
+    return RedirectResponse(f"{prefix}console/r/{report_id}?done={said}", status_code=303)
 
 
 async def _photo(form: Any) -> PhotoInput | None:

@@ -36,7 +36,16 @@ SHA = re.compile(r"[0-9a-f]{64}")
 # A duplicate names its original by a ticket number the card asks for in a reply; the
 # console offers the other reasons (the contract's reject takes no original).
 REASONS = tuple(r for r in REJECT_REASONS if r != "duplicate")
-DONE = ("accepted", "replied", "resolved", "transferred", "rejected")
+DONE = (
+    "accepted",
+    "replied",
+    "resolved",
+    "transferred",
+    "rejected",
+    "resolved_unasked",
+    "rejected_untold",
+    "not_relayed",
+)
 
 
 def may_see(seat: Seat, report: Report) -> bool:
