@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.casework.access import Access
+from bot.casework.chat_desk import ChatDesk
 from bot.casework.chat_moves import ChatMoves
+from bot.casework.chat_replies import ChatReplies
 from bot.casework.dispatch import Dispatcher
+from bot.casework.rider_chat import RiderChat
 from bot.casework.service import Casework
 from bot.casework.sweep import Sweep
 from bot.clock import Clock, SystemClock
@@ -29,6 +32,7 @@ from bot.intake.tickets import Tickets
 from bot.messages import Button, Outcome, Reply, say
 from bot.people.linking import Linking
 from bot.people.riders import RiderCtx, identify
+from bot.people.staff import StaffDirectory
 from bot.ports import Courier, MemberLookup
 from bot.reporting.digest import Digests
 from bot.reporting.ledger import Ledger
@@ -59,6 +63,10 @@ class Services:
     intake: Intake
     registration: Registration
     casework: Casework
+    staff: StaffDirectory
+    desk: ChatDesk
+    desk_replies: ChatReplies
+    rider_chat: RiderChat
     sweep: Sweep
     my_reports: MyReports
     stats: Stats
@@ -95,6 +103,7 @@ class Services:
             config=config, db=db, photos=photos, outbox=outbox, clock=clock, moves=moves
         )
         access = Access(db=db, clock=clock, members=members)
+        staff = StaffDirectory(db=db, clock=clock)
         casework = Casework(
             config=config,
             db=db,
@@ -104,6 +113,7 @@ class Services:
             dispatcher=dispatcher,
             access=access,
         )
+        desk = ChatDesk(casework, staff)
         tickets = Tickets(config=config, outbox=outbox)
         steps = DeliverySteps(
             config=config,
@@ -145,6 +155,10 @@ class Services:
             intake=intake,
             registration=Registration(db=db, clock=clock),
             casework=casework,
+            staff=staff,
+            desk=desk,
+            desk_replies=ChatReplies(desk),
+            rider_chat=RiderChat(casework),
             sweep=Sweep(casework),
             tickets=tickets,
             my_reports=MyReports(config=config, db=db),
