@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.casework.access import Access
+from bot.casework.chat_desk import ChatDesk
 from bot.casework.chat_moves import ChatMoves
+from bot.casework.chat_replies import ChatReplies
 from bot.casework.dispatch import Dispatcher
+from bot.casework.rider_chat import RiderChat
 from bot.casework.service import Casework
 from bot.casework.sweep import Sweep
 from bot.clock import Clock, SystemClock
@@ -64,6 +67,10 @@ class Services:
     intake: Intake
     registration: Registration
     casework: Casework
+    staff: StaffDirectory
+    desk: ChatDesk
+    desk_replies: ChatReplies
+    rider_chat: RiderChat
     sweep: Sweep
     my_reports: MyReports
     stats: Stats
@@ -73,7 +80,6 @@ class Services:
     chat_moves: ChatMoves
     tickets: Tickets
     linking: Linking
-    staff: StaffDirectory  # the contract's (bot/people/staff.py); the lead's wiring wins at merge
     staff_links: StaffLinks  # the console's one-time links (invites, /web)
     staff_sessions: StaffSessions  # who is signed in to the console
     signin: SigninStep  # /web: a sign-in link in a private message
@@ -104,6 +110,7 @@ class Services:
             config=config, db=db, photos=photos, outbox=outbox, clock=clock, moves=moves
         )
         access = Access(db=db, clock=clock, members=members)
+        staff = StaffDirectory(db=db, clock=clock)
         casework = Casework(
             config=config,
             db=db,
@@ -113,6 +120,7 @@ class Services:
             dispatcher=dispatcher,
             access=access,
         )
+        desk = ChatDesk(casework, staff)
         tickets = Tickets(config=config, outbox=outbox)
         steps = DeliverySteps(
             config=config,
@@ -122,7 +130,6 @@ class Services:
             cards=dispatcher,
             tickets=tickets,
         )
-        staff = StaffDirectory(db=db, clock=clock)
         staff_links = StaffLinks(config=config, db=db, clock=clock, staff=staff)
         signin = SigninStep(config=config, db=db, outbox=outbox, staff=staff, links=staff_links)
         delivery = DeliveryWorker(
@@ -157,6 +164,10 @@ class Services:
             intake=intake,
             registration=Registration(db=db, clock=clock),
             casework=casework,
+            staff=staff,
+            desk=desk,
+            desk_replies=ChatReplies(desk),
+            rider_chat=RiderChat(casework),
             sweep=Sweep(casework),
             tickets=tickets,
             my_reports=MyReports(config=config, db=db),
@@ -168,7 +179,6 @@ class Services:
             ),
             chat_moves=moves,
             linking=Linking(config=config, db=db, clock=clock, dispatcher=dispatcher),
-            staff=staff,
             staff_links=staff_links,
             staff_sessions=StaffSessions(db=db, clock=clock, staff=staff),
             signin=signin,

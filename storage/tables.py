@@ -90,6 +90,39 @@ rider_accounts = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# Staff are persons: a community worker or a supervisor, with accounts on channels
+# (("telegram", user id), later ("wecom", userid)) and desks. reports.handler_id,
+# events.actor_id (staff and supervisor events) and staff_prompts.staff_id name a staff.id.
+# Staff who acted before persons existed kept their Telegram id as their staff.id.
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("external_id", String(64), primary_key=True),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The desks a person may work from outside a chat (the web console): a community id, or
+# "county" for supervisors. In a Telegram chat, belonging to the desk's chat is the proof.
+staff_grants = Table(
+    "staff_grants",
+    metadata,
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), primary_key=True),
+    Column("desk", String(32), primary_key=True),
+    Column("granted_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
 # One-time codes a Telegram rider gets with /link and types on the web page, so the device's
 # reports and points become theirs. Only the code's SHA-256 is kept.
 link_codes = Table(
@@ -344,7 +377,7 @@ staff_links = Table(
     "staff_links",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("staff_id", BigInteger, nullable=False, index=True),  # staff.id
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False, index=True),
     Column("desk", String(32), nullable=False),  # a community id, or "county"
     Column("kind", String(8), nullable=False),  # invite | signin
     Column("created_at", UtcDateTime, nullable=False),
@@ -358,7 +391,7 @@ staff_sessions = Table(
     "staff_sessions",
     metadata,
     Column("id_hash", String(64), primary_key=True),
-    Column("staff_id", BigInteger, nullable=False, index=True),  # staff.id
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False, index=True),
     Column("desk", String(32), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),

@@ -168,7 +168,7 @@ async def test_resolve_with_a_note_and_an_after_photo_asks_the_rider(
         "resolve",
         seen="accepted",
         text="已更换井盖",
-        files={"photo": ("after.jpg", jpeg(), "image/jpeg")},
+        files={"photo": ("after.jpg", jpeg(colour=(40, 160, 90)), "image/jpeg")},
     )
     assert done.status_code == 303, error_of(done.text)
     page = await staff.open(done.headers["location"])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect, text
 
-from storage.db import create_engine, migrate
+from storage import staff
+from storage.db import alembic_config, create_engine, migrate
 from storage.tables import metadata
 from tests.databases import database_url
 
@@ -25,4 +29,48 @@ async def test_migrations_match_the_tables_and_run_twice(tmp_path: Path) -> None
         assert await conn.run_sync(diff) == []
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert {"riders", "drafts", "reports", "events", "card_messages"} <= tables
+    await engine.dispose()
+
+
+async def test_staff_who_acted_before_persons_keep_their_id(tmp_path: Path) -> None:
+    """Upgrading a county's database: each Telegram id that handled a report becomes a
+    staff person with that id and a Telegram account; new persons are numbered after."""
+    engine = create_engine(database_url(tmp_path))
+
+    def to(revision: str) -> Callable[[Connection], None]:
+        return lambda c: command.upgrade(alembic_config(c), revision)
+
+    now = datetime(2026, 11, 1, 8, 0)
+    async with engine.begin() as conn:
+        await conn.run_sync(to("0009"))
+        await conn.execute(
+            text(
+                "INSERT INTO riders (id, tg_user_id, display_name, created_at) "
+                "VALUES (1, 555, '骑手', :now)"
+            ),
+            {"now": now},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO drafts (id, rider_id, status, photos_dropped, created_at, "
+                "updated_at) VALUES (1, 1, 'submitted', 0, :now, :now)"
+            ),
+            {"now": now},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO reports (id, draft_id, rider_id, category, lat, lon, "
+                "location_source, route_method, status, community_id, created_at, deadline_at, "
+                "handler_id, handler_name) VALUES (1, 1, 1, 'fire', 36.1, 113.2, 'gps', "
+                "'boundary', 'accepted', 'dongguan', :now, :now, 7000000001, '张三')"
+            ),
+            {"now": now},
+        )
+    async with engine.begin() as conn:
+        await conn.run_sync(to("head"))
+    async with engine.begin() as conn:
+        adopted = await staff.by_account(conn, "telegram", "7000000001")
+        assert adopted is not None and (adopted.id, adopted.name) == (7000000001, "张三")
+        newcomer = await staff.create(conn, "新同事", now.replace(tzinfo=UTC))
+        assert newcomer.id > 7000000001
     await engine.dispose()

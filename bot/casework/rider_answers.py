@@ -20,13 +20,13 @@ from bot.people.riders import RiderCtx
 from storage.records import Report
 
 if TYPE_CHECKING:
-    from bot.casework.service import Casework
+    from bot.casework.steps import Steps
 
 REPLY_MAX = 800  # a rider's message for the staff, in characters (as staff's replies)
 
 
 class RiderAnswers:
-    def __init__(self, casework: Casework) -> None:
+    def __init__(self, casework: Steps) -> None:
         self.casework = casework
 
     async def reply(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Message, Update, User
 
 from bot.callbacks import decode
-from bot.casework.service import Staff, Where
+from bot.casework.chat_desk import Staff, Where
 from bot.config import ChatTarget
 from bot.intake.stepwise import PhotoInput
 from bot.messages import Outcome
@@ -33,7 +33,7 @@ async def button(update: Update, context: SuishouContext) -> None:
     if cb is None or cb.scope != "r":
         outcome = Outcome(toast=t(services.config.language, "button.stale"), alert=True)
     else:
-        outcome = await services.casework.press(
+        outcome = await services.desk.press(
             _where(query.message), _staff(query.from_user), cb, query.message.message_id
         )
     await context.courier.deliver(update, outcome)
@@ -55,7 +55,7 @@ async def reply(update: Update, context: SuishouContext) -> None:
         photo = PhotoInput(
             fetch=fetcher(largest.file_id, context), size=largest.file_size, as_file=False
         )
-    outcome = await context.services.casework.staff_reply(
+    outcome = await context.services.desk_replies.staff_reply(
         _where(message),
         _staff(user_of(update)),
         replied.message_id,
@@ -69,7 +69,7 @@ async def reply(update: Update, context: SuishouContext) -> None:
 
 async def ticket(update: Update, context: SuishouContext) -> None:
     message = message_of(update)
-    outcome = await context.services.casework.ticket(_where(message), context.args or [])
+    outcome = await context.services.desk.ticket(_where(message), context.args or [])
     await context.courier.deliver(update, outcome)
 
 

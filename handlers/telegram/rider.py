@@ -74,7 +74,7 @@ async def _relayed(
     message = message_of(update)
     if message.reply_to_message is None:
         return False
-    outcome = await context.services.casework.rider_reply(
+    outcome = await context.services.rider_chat.reply(
         ctx, message.reply_to_message.message_id, message.text or message.caption or "", photo
     )
     if outcome is None:
@@ -214,7 +214,7 @@ async def button(update: Update, context: SuishouContext) -> None:
         outcome = await services.intake.press(ctx, cb)
     elif cb is not None and cb.scope == "r" and cb.action == "fb":
         message_id = query.message.message_id if query.message else None
-        outcome = await services.casework.feedback(ctx, cb.target, cb.arg == "y", message_id)
+        outcome = await services.rider_chat.feedback(ctx, cb.target, cb.arg == "y", message_id)
     elif cb is not None and cb.scope == "r" and cb.action == "det":
         outcome = await services.my_reports.detail(ctx, cb.target)
     elif cb is not None and cb.scope == "u":

@@ -1,7 +1,7 @@
 """staff_links, staff_sessions: one-time links into the staff console, and its sessions
 
 Revision ID: 0011
-Revises: 0009 (to become 0010, the staff persons, at the merge)
+Revises: 0010
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -24,6 +24,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff.id"], name=op.f("fk_staff_links_staff_id_staff")
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_staff_links")),
     )
     op.create_index(op.f("ix_staff_links_staff_id"), "staff_links", ["staff_id"], unique=False)
@@ -35,6 +38,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff.id"], name=op.f("fk_staff_sessions_staff_id_staff")
+        ),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_staff_sessions")),
     )
     op.create_index(
