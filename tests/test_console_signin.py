@@ -166,3 +166,14 @@ async def test_a_session_expires(stage: Stage, browser: StaffBrowser) -> None:
     await browser.sign_in(await invite(stage))
     stage.clock.advance(days=30, minutes=1)
     assert (await browser.client.get("/console")).status_code == 401
+
+
+async def test_a_session_from_a_chat_link_lasts_a_working_day(
+    stage: Stage, browser: StaffBrowser
+) -> None:
+    person = (await invite(stage)).person
+    await browser.sign_in(await stage.services.staff_links.signin(person, "xiguan"))
+    stage.clock.advance(hours=11, minutes=50)
+    assert (await browser.client.get("/console")).status_code == 200
+    stage.clock.advance(minutes=11)
+    assert (await browser.client.get("/console")).status_code == 401

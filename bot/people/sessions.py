@@ -13,12 +13,16 @@ import secrets
 from datetime import timedelta
 
 from bot.clock import Clock
-from bot.people.signin import Used
+from bot.people.signin import Kind, Used
 from bot.people.staff import Seat, StaffDirectory
 from storage import staff_sessions
 from storage.database import Database
 
-SESSION_TTL = timedelta(days=30)  # an invited person without Telegram cannot ask for a new link
+# A session from an invite lasts long: a person without Telegram cannot ask for a new link.
+# One from /web is a working day: a new link is one /web away, and someone who left the
+# desk's chat keeps no console for long (Telegram proves membership; grants outlive it).
+SESSION_TTL = timedelta(days=30)
+CHAT_SESSION_TTL = timedelta(hours=12)
 ID_BYTES = 32
 
 
@@ -32,6 +36,10 @@ class StaffSessions:
         self.clock = clock
         self.staff = staff
 
+    @staticmethod
+    def ttl(used: Used) -> timedelta:
+        return CHAT_SESSION_TTL if used.kind is Kind.SIGNIN else SESSION_TTL
+
     async def start(self, used: Used) -> str:
         """A new session for the person a link just signed in; its id (for the cookie)."""
         session_id = secrets.token_urlsafe(ID_BYTES)
@@ -43,7 +51,7 @@ class StaffSessions:
                 staff_id=used.staff_id,
                 desk=used.desk,
                 now=now,
-                expires=now + SESSION_TTL,
+                expires=now + self.ttl(used),
             )
         return session_id
 

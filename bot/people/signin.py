@@ -68,6 +68,7 @@ class Used:
 
     staff_id: int
     desk: str
+    kind: Kind
 
 
 class StaffLinks:
@@ -132,7 +133,7 @@ class StaffLinks:
             row = await staff_links.use(conn, token_hash(token), self.clock.now())
         if row is None or row.desk not in await self.staff.desks(row.staff_id):
             return None
-        return Used(row.staff_id, row.desk)
+        return Used(row.staff_id, row.desk, Kind(row.kind))
 
     async def void(self, url: str) -> None:
         """A link that never reached its person stops working."""

@@ -20,7 +20,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.people.sessions import SESSION_TTL
 from bot.people.staff import Seat
 
 COOKIE = "suishou_staff"
@@ -87,12 +86,12 @@ def csrf_ok(request: Request, who: SignedIn, token: str | None) -> bool:
     return bool(console_of(request).signer.csrf_ok("csrf", who.session_id, token))
 
 
-def start(request: Request, response: Response, session_id: str) -> None:
+def start(request: Request, response: Response, session_id: str, max_age: int) -> None:
     console = console_of(request)
     response.set_cookie(
         COOKIE,
         console.signer.seal("session", session_id),
-        max_age=int(SESSION_TTL.total_seconds()),
+        max_age=max_age,
         httponly=True,
         samesite="lax",
         secure=console.secure,

@@ -63,7 +63,8 @@ async def use(request: Request) -> Response:
         return render(request, "signin.html", status=404, error="link_bad")
     session_id = await console.sessions.start(used)
     response = RedirectResponse(f"{console.prefix}console", status_code=303)
-    sessions.start(request, response, session_id)
+    ttl = console.sessions.ttl(used)
+    sessions.start(request, response, session_id, int(ttl.total_seconds()))
     return response
 
 
