@@ -133,11 +133,19 @@ async def test_a_forged_or_missing_form_token_changes_nothing(
     await rider_reports(stage, web_app)
     staff = await signed_in(stage, web_app)
     await staff.open("/console/r/1")
-    for token in ("forged", ""):
-        acted = await staff.client.post(
-            "/console/r/1/accept", data={"csrf": token, "seen": "dispatched"}
-        )
-        assert acted.status_code == 403 and "页面已过期" in error_of(acted.text)
+    fields = {
+        "accept": {},
+        "reply": {"text": "你好"},
+        "resolve": {"text": "已处理"},
+        "transfer": {"to": "dongguan"},
+        "reject": {"reason": "not_hazard"},
+    }
+    for action, extra in fields.items():
+        for token in ("forged", ""):
+            acted = await staff.client.post(
+                f"/console/r/1/{action}", data={"csrf": token, "seen": "dispatched", **extra}
+            )
+            assert acted.status_code == 403 and "页面已过期" in error_of(acted.text), action
     # Another person's token is no good either.
     other = await signed_in(stage, web_app, "xiguan", "王五")
     await other.open("/console/r/1")
@@ -196,6 +204,8 @@ async def test_reply_transfer_and_reject(stage: Stage, web_app: Starlette) -> No
     assert "请问具体在哪个门口？" in (await staff.open("/console/r/1")).text
     bad = await staff.act(1, "transfer", seen="dispatched", to="")
     assert bad.status_code == 400 and "请选择一项" in error_of(bad.text)
+    nowhere = await staff.act(1, "transfer", seen="dispatched", to="nowhere")
+    assert nowhere.status_code == 409 and "表单内容不对" in error_of(nowhere.text)
     moved = await staff.act(1, "transfer", seen="dispatched", to="dongguan")
     assert moved.status_code == 303
     assert (await row(stage)).community_id == "dongguan"

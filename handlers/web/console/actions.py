@@ -45,6 +45,7 @@ DONE = {  # ?done= after the redirect: what the page says happened
     "reject": "rejected",
 }
 ACTIONS = tuple(DONE)
+WORDS = {"refused.stale": "console.bad_form"}  # a card's word that means "this form" here
 DONE_BY_KEY = {  # what the command said: the rider could not be told, say so
     "staff.resolved_unasked": "resolved_unasked",
     "staff.rejected_untold": "rejected_untold",
@@ -105,7 +106,8 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
         report = await visible_report(request, who)
         values = {"ticket": report_id, "name": (report.handler_name if report else None) or "?"}
         values.update(exc.values)
-        words = Markup(texts.t(lang(request), exc.key, **values))  # the catalogue's, escaped
+        key = WORDS.get(exc.key, exc.key)
+        words = Markup(texts.t(lang(request), key, **values))  # the catalogue's, escaped
         status = STATUS.get(exc.key, 409)
         return await show(request, who, status=status, error=words, drafts={action: text})
     said = DONE_BY_KEY.get(getattr(done, "key", ""), DONE[action])
