@@ -83,3 +83,13 @@ async def test_web_outside_a_desk_says_where_it_works(stage: Stage) -> None:
     stage.tg.add_member(other, person)
     await stage.send(person.command("/web", chat=other))
     assert "不是工作群" in words(stage.tg.bot_messages(other)[-1])
+
+
+async def test_a_revoked_person_gets_no_link(stage: Stage) -> None:
+    staff = staff_of(stage, "xiguan", "张三")
+    await stage.send(staff.start())
+    person = await stage.services.staff.from_account("telegram", str(staff.id), "张三")
+    await stage.services.staff.revoke(person.id)
+    await stage.send(staff.command("/web", chat=stage.chats["xiguan"]))
+    assert "你的账号已停用" in words(stage.chat_messages("xiguan")[-1])
+    assert not any(LINK.search(words(m)) for m in stage.tg.bot_messages(staff.id))

@@ -56,6 +56,8 @@ class SigninStep:
         if anonymous:  # an anonymous admin: nobody to write to
             return say(texts.t(self.lang, "console.web_anonymous"))
         person = await self.staff.from_account("telegram", str(user_id), name)
+        if person.revoked:  # revoked people get no console, whatever chat they are in
+            return say(texts.t(self.lang, "refused.revoked"))
         desk_id = desk.community.id if desk.community is not None else COUNTY
         await self.staff.grant(person.id, desk_id)
         payload = {

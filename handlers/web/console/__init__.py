@@ -10,16 +10,17 @@ so the rules are the card's and a stale page is refused rather than acting blind
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from jinja2 import Environment
 from starlette.routing import BaseRoute, Route
 
+from bot.casework.service import Casework
 from bot.clock import Clock
 from bot.config import Config
 from bot.people.sessions import StaffSessions
 from bot.people.signin import StaffLinks
 from bot.people.staff import StaffDirectory
+from bot.services import Services
 from handlers.web.console import actions, queue, report, signin
 from handlers.web.console.limits import SigninLimits
 from handlers.web.console.sessions import CookieSigner
@@ -33,7 +34,7 @@ class Console:
     db: Database
     clock: Clock
     staff: StaffDirectory
-    casework: Any  # services.casework: accept/resolve/transfer/reject/reply at a Seat
+    casework: Casework  # accept/resolve/transfer/reject/reply at a Seat
     links: StaffLinks
     sessions: StaffSessions
     photos: PhotoStore
@@ -44,7 +45,9 @@ class Console:
     secure: bool  # cookies get the Secure flag (https)
 
 
-def make_console(services: Any, *, secret: bytes, templates: Environment, prefix: str) -> Console:
+def make_console(
+    services: Services, *, secret: bytes, templates: Environment, prefix: str
+) -> Console:
     """The console on the application's services (bot/services.py)."""
     return Console(
         config=services.config,

@@ -15,12 +15,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.people.staff import Seat
+
+if TYPE_CHECKING:
+    from handlers.web.console import Console
 
 COOKIE = "suishou_staff"
 PRE_COOKIE = "suishou_staff_pre"  # ties the sign-in form to the browser that loaded it
@@ -61,8 +64,8 @@ class SignedIn:
     csrf: str
 
 
-def console_of(request: Request) -> Any:
-    return request.app.state.console
+def console_of(request: Request) -> Console:
+    return cast("Console", request.app.state.console)
 
 
 def cookie_path(request: Request) -> str:
