@@ -51,5 +51,23 @@ async def migrate(engine: AsyncEngine) -> None:
     def upgrade(sync_conn: Connection) -> None:
         command.upgrade(alembic_config(sync_conn), "head")
 
-    async with engine.begin() as conn:
-        await conn.run_sync(upgrade)
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            await conn.run_sync(upgrade)
+        return
+    # SQLite changes a table by copying it (Alembic's batch mode), and with foreign keys
+    # enforced the original cannot be dropped while rows refer to it. So, as SQLite's own
+    # procedure says: foreign keys off (outside a transaction, the only place SQLite takes
+    # it), migrate, check every reference, on again.
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            await conn.run_sync(upgrade)
+            broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken references")
+            await conn.commit()
+        finally:
+            await conn.rollback()
+            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await conn.commit()

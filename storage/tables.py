@@ -63,9 +63,6 @@ riders = Table(
     "riders",
     metadata,
     Column("id", Integer, primary_key=True),
-    # The rider's Telegram account; NULL for a rider who came by another channel (the web),
-    # whose accounts are in rider_accounts.
-    Column("tg_user_id", BigInteger, unique=True),
     Column("display_name", String(64), nullable=False),
     Column("platform", String(16)),
     Column("phone", String(32)),
@@ -79,8 +76,9 @@ riders = Table(
     Column("unreachable_at", UtcDateTime),
 )
 
-# A rider's accounts on channels other than Telegram: (channel, external_id) -> rider. A web
-# rider is an anonymous device ("web", the id inside its signed cookie).
+# A rider's accounts: (channel, external_id) -> rider. A Telegram rider is ("telegram", their
+# user id); a web rider an anonymous device ("web", the id inside its signed cookie). A rider
+# who linked the two has both.
 rider_accounts = Table(
     "rider_accounts",
     metadata,

@@ -172,7 +172,7 @@ async def test_a_long_message_cut_after_its_first_part_is_not_repeated(stage: St
     before = len(stage.tg.bot_messages(rider.id))
     text = "\n".join(["第一段"] + ["一行很长的说明文字。" * 20] * 40 + ["最后一段"])
     async with stage.services.db.transaction() as conn:
-        known = await riders.get_by_tg(conn, rider.id)
+        known = await riders.by_account(conn, "telegram", str(rider.id))
         assert known is not None
         await stage.services.outbox.message(conn, address(known).chat, Reply(text))
     await stage.until(lambda: "最后一段" in words(rider.last_bot_message()), timeout=10)
@@ -200,7 +200,7 @@ async def put_raw(stage: Stage, chat_id: int, kind: str, payload: dict[str, Any]
 
 async def say_to(stage: Stage, rider_tg: int, text: str) -> None:
     async with stage.services.db.transaction() as conn:
-        known = await riders.get_by_tg(conn, rider_tg)
+        known = await riders.by_account(conn, "telegram", str(rider_tg))
         assert known is not None
         await stage.services.outbox.message(conn, address(known).chat, Reply(text))
 
@@ -513,7 +513,7 @@ async def test_a_transaction_that_fails_wakes_nobody_and_sends_nothing(stage: St
     stage.services.outbox.on_put(lambda: woken.append(1))
     with pytest.raises(RuntimeError):
         async with stage.services.db.transaction() as conn:
-            known = await riders.get_by_tg(conn, rider.id)
+            known = await riders.by_account(conn, "telegram", str(rider.id))
             assert known is not None
             await stage.services.outbox.message(conn, address(known).chat, Reply("不该发出的消息"))
             raise RuntimeError("the step failed after putting its message")

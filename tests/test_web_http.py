@@ -129,7 +129,7 @@ async def test_a_report_from_the_page_is_filed_and_routed(world: World) -> None:
     assert report.community_id == "xiguan" and report.category == "order"
     assert report.location_source == "gps" and report.note == "路口井盖破损"
     assert report.lat == pytest.approx(IN_XIGUAN.lat, abs=1e-6)
-    assert rider.tg_user_id is None and account.channel == "web" and account.rider_id == rider.id
+    assert account.channel == "web" and account.rider_id == rider.id  # the rider's one account
     stored = world.services.photos.path_for(
         (await world.services.photos.save(photo)).sha256  # same bytes, same stored file
     )

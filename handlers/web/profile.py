@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.casework.cards import PLATFORM_KEYS
+from bot.delivery.outbox import TELEGRAM
 from bot.people.riders import RiderCtx
 from handlers.web.forms import FormRefused, posted
 from handlers.web.pages import current_device, render, rider_of
@@ -67,7 +68,7 @@ async def show(
             if known
             else None
         ),
-        linked=rider is not None and rider.tg_user_id is not None,
+        linked=rider is not None and rider.account(TELEGRAM) is not None,
         platforms=[(p, plain(lang, f"platform.{p}")) for p in PLATFORM_KEYS],
         typed=typed or {"name": known.get("name", ""), "platform": known.get("platform", "")},
         notice=plain(lang, notice, name=known.get("name", "")) if notice else None,
