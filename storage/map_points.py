@@ -83,13 +83,13 @@ class grid_cell(FunctionElement[int]):
 @compiles(grid_cell)
 def _cell_default(element: grid_cell, compiler: Any, **kw: Any) -> str:
     x, cell = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(FLOOR({x} / {cell}) AS INTEGER)"
+    return f"CAST(FLOOR(({x}) / ({cell})) AS INTEGER)"
 
 
 @compiles(grid_cell, "sqlite")
 def _cell_sqlite(element: grid_cell, compiler: Any, **kw: Any) -> str:
     x, cell = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST({x} / {cell} AS INTEGER)"
+    return f"CAST(({x}) / ({cell}) AS INTEGER)"
 
 
 def state_rank(now: datetime) -> ColumnElement[int]:
