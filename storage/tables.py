@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import false as sa_false
@@ -147,6 +148,9 @@ draft_photos = Table(
     Column("added_at", UtcDateTime, nullable=False),
 )
 
+# Reports not closed: open, or waiting for the rider (the map's partial index).
+LIVE_STATUSES = "status NOT IN ('closed', 'rejected')"
+
 reports = Table(
     "reports",
     metadata,
@@ -188,7 +192,7 @@ reports = Table(
     Index("ix_reports_county_newest", "status", "id", "category"),
     Index("ix_reports_county_urgent", "status", "deadline_at", "id", "category"),
     # The console's map (storage/map_points.py), covering: a small viewport walks the place,
-    # a short period walks the time.
+    # a short period walks the time, the live reports (a few percent) have their own.
     Index(
         "ix_reports_map_place",
         "lat",
@@ -198,6 +202,18 @@ reports = Table(
         "deadline_at",
         "category",
         "community_id",
+    ),
+    Index(
+        "ix_reports_map_live",
+        "lat",
+        "lon",
+        "created_at",
+        "status",
+        "deadline_at",
+        "category",
+        "community_id",
+        sqlite_where=text(LIVE_STATUSES),
+        postgresql_where=text(LIVE_STATUSES),
     ),
     Index(
         "ix_reports_map_time",

@@ -374,3 +374,36 @@ def test_the_grid_is_at_most_the_asked_cells_across() -> None:
     for span in (0.001, 0.02, 0.3, 1.7):
         cell = map_points.cell_size(BBox(36.0, 113.0, 36.0 + span, 113.0 + span / 2), 40)
         assert span / cell <= 40 < 2 * span / cell
+
+
+STREET = BBox(36.02, 113.02, 36.05, 113.05)
+
+
+@pytest.mark.parametrize(
+    ("box", "since", "groups", "walk"),
+    [
+        (ALL, NOW - timedelta(hours=30), None, map_points.Walk.TIME),
+        (STREET, NOW - timedelta(hours=200), None, map_points.Walk.PLACE),
+        (STREET, None, None, map_points.Walk.PLACE),
+        (ALL, None, frozenset({Group.AWAITING, Group.OVERDUE}), map_points.Walk.LIVE),
+        (ALL, NOW - timedelta(hours=30), frozenset({Group.CLOSED}), map_points.Walk.TIME),
+    ],
+)
+async def test_whichever_index_the_map_walks_it_finds_the_same_reports(
+    engine: AsyncEngine,
+    box: BBox,
+    since: datetime | None,
+    groups: frozenset[Group] | None,
+    walk: map_points.Walk,
+) -> None:
+    async with engine.connect() as conn:
+        assert await map_points._walk(conn, box, NOW, groups, since, None) is walk
+        view = await map_points.viewport(conn, box, now=NOW, since=since, groups=groups)
+    want = [
+        r.id
+        for r in ROWS
+        if inside(r, box)
+        and (since is None or r.created_at >= since)
+        and (groups is None or r.group() in groups)
+    ]
+    assert want and [p.id for p in view.points] == want

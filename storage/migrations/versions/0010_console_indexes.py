@@ -8,6 +8,7 @@ Revises: 0009
 Create Date: 2026-12-02 09:00:00
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
@@ -41,13 +42,23 @@ INDEXES = {
 }
 
 
+LIVE = "status NOT IN ('closed', 'rejected')"
+
+
 def upgrade() -> None:
     for name, columns in INDEXES.items():
         op.create_index(name, "reports", columns)
+    op.create_index(
+        "ix_reports_map_live",
+        "reports",
+        INDEXES["ix_reports_map_place"],
+        sqlite_where=sa.text(LIVE),
+        postgresql_where=sa.text(LIVE),
+    )
     op.drop_index("ix_reports_community_status", table_name="reports")
 
 
 def downgrade() -> None:
     op.create_index("ix_reports_community_status", "reports", ["community_id", "status"])
-    for name in INDEXES:
+    for name in [*INDEXES, "ix_reports_map_live"]:
         op.drop_index(name, table_name="reports")
