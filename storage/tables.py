@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import false as sa_false
@@ -178,6 +179,9 @@ draft_photos = Table(
     Column("added_at", UtcDateTime, nullable=False),
 )
 
+# Reports not closed: open, or waiting for the rider (the map's partial index).
+LIVE_STATUSES = "status NOT IN ('closed', 'rejected')"
+
 reports = Table(
     "reports",
     metadata,
@@ -212,7 +216,46 @@ reports = Table(
     Column("reminded_at", UtcDateTime),
     Column("overdue_at", UtcDateTime),
     Column("escalated_at", UtcDateTime),
-    Index("ix_reports_community_status", "community_id", "status"),
+    # The console's queue (storage/queue.py): each status's reports of a desk, or of the
+    # county, in ticket order and in deadline order, the category along for the filter.
+    Index("ix_reports_desk_newest", "community_id", "status", "id", "category"),
+    Index("ix_reports_desk_urgent", "community_id", "status", "deadline_at", "id", "category"),
+    Index("ix_reports_county_newest", "status", "id", "category"),
+    Index("ix_reports_county_urgent", "status", "deadline_at", "id", "category"),
+    # The console's map (storage/map_points.py), covering: a small viewport walks the place,
+    # a short period walks the time, the live reports (a few percent) have their own.
+    Index(
+        "ix_reports_map_place",
+        "lat",
+        "lon",
+        "created_at",
+        "status",
+        "deadline_at",
+        "category",
+        "community_id",
+    ),
+    Index(
+        "ix_reports_map_live",
+        "lat",
+        "lon",
+        "created_at",
+        "status",
+        "deadline_at",
+        "category",
+        "community_id",
+        sqlite_where=text(LIVE_STATUSES),
+        postgresql_where=text(LIVE_STATUSES),
+    ),
+    Index(
+        "ix_reports_map_time",
+        "created_at",
+        "lat",
+        "lon",
+        "status",
+        "deadline_at",
+        "category",
+        "community_id",
+    ),
     # The figures read only what a period touches; these indexes cover those queries
     # (storage/figures.py): made in the period, closed in it, open at its end, per rider.
     Index(
