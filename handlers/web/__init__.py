@@ -28,6 +28,7 @@ def build(
         router=services.router,
         dispatcher=services.dispatcher,
         clock=services.clock,
+        limits=services.limits,
     )
     app = create_app(
         config=config,

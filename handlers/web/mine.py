@@ -136,7 +136,10 @@ async def _form(request: Request, lang: str) -> Any:
     try:
         return await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        return await show(
+            request, lang, status=refused.status, error=error, draft=refused.get("text")
+        )
 
 
 async def reply(request: Request) -> Response:

@@ -82,7 +82,13 @@ async def register(request: Request) -> Response:
     try:
         form = await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        typed = (
+            {"name": refused.get("name"), "platform": refused.get("platform")}
+            if refused.fields
+            else None
+        )
+        return await show(request, lang, status=refused.status, error=error, typed=typed)
     rider = await web.linking.ensure_rider(accounts.WEB, form.device, lang)
     answer = await web.registration.register(
         RiderCtx(rider, lang), form.get("name"), form.get("platform"), form.get("phone")
@@ -102,7 +108,8 @@ async def link(request: Request) -> Response:
     try:
         form = await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        return await show(request, lang, status=refused.status, error=error)
     answer = await web.linking.redeem(accounts.WEB, form.device, form.get("code"))
     if not answer.ok:
         status = STATUS.get(answer.key, 400)
