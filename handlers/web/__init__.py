@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from bot.form_intake import FormIntake
+from bot.rider_inbox import RiderInbox
 from bot.services import Services
 from handlers.web.app import create_app
 
@@ -34,6 +35,7 @@ def build(
         config=config,
         intake=intake,
         my_reports=services.my_reports,
+        inbox=RiderInbox(db=services.db),
         answers=services.casework.answers,
         registration=services.registration,
         linking=services.linking,

@@ -1,9 +1,10 @@
 """The web channel's ASGI application: the riders' phone page and what it posts to.
 
-Routes (handlers/web/pages.py, submit.py, mine.py, profile.py) identify the device, then
-call the core: bot/form_intake.py files a report, bot/my_reports.py tells a rider about
-theirs, bot/rider_answers.py takes their reply and their 已解决？ answer (as from Telegram),
-bot/registration.py their 报到, bot/linking.py joins the device to a Telegram rider.
+Routes (handlers/web/pages.py, submit.py, news.py, mine.py, profile.py) identify the
+device, then call the core: bot/form_intake.py files a report (or a +1), bot/my_reports.py
+tells a rider about theirs, bot/rider_inbox.py what is new in them, bot/rider_answers.py
+takes their reply and their 已解决？ answer (as from Telegram), bot/registration.py their
+报到, bot/linking.py joins the device to a Telegram rider.
 Static files (the page's script and style, and Leaflet) are served from inside the package:
 nothing comes from a CDN. Photos are never served at all.
 """
@@ -31,7 +32,8 @@ from bot.linking import Linking
 from bot.my_reports import MyReports
 from bot.registration import Registration
 from bot.rider_answers import RiderAnswers
-from handlers.web import mine, pages, profile, submit
+from bot.rider_inbox import RiderInbox
+from handlers.web import mine, news, pages, profile, submit
 from handlers.web.device import Signer
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -44,6 +46,7 @@ class Web:
     config: Config
     intake: FormIntake
     my_reports: MyReports
+    inbox: RiderInbox
     answers: RiderAnswers
     registration: Registration
     linking: Linking
@@ -64,6 +67,7 @@ def create_app(
     config: Config,
     intake: FormIntake,
     my_reports: MyReports,
+    inbox: RiderInbox,
     answers: RiderAnswers,
     registration: Registration,
     linking: Linking,
@@ -76,6 +80,7 @@ def create_app(
         config=config,
         intake=intake,
         my_reports=my_reports,
+        inbox=inbox,
         answers=answers,
         registration=registration,
         linking=linking,
@@ -94,7 +99,7 @@ def create_app(
         routes=[
             Route("/", pages.rider_page, methods=["GET"]),
             Route("/reports", submit.file_report, methods=["POST"]),
-            Route("/my", pages.my_reports, methods=["GET"]),
+            Route("/my", news.my_reports, methods=["GET"]),
             Route("/my/{report_id}", mine.my_report, methods=["GET"]),
             Route("/my/{report_id}/reply", mine.reply, methods=["POST"]),
             Route("/my/{report_id}/feedback", mine.feedback, methods=["POST"]),

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from bot.cards import PLATFORM_KEYS
 from bot.riders import RiderCtx
 from handlers.web.forms import FormRefused, posted
-from handlers.web.pages import current_device, render, rider_of
+from handlers.web.pages import current_device, render, rider_of, unread
 from handlers.web.words import lang_of, plain
 from storage import accounts
 
@@ -72,6 +72,7 @@ async def show(
         typed=typed or {"name": known.get("name", ""), "platform": known.get("platform", "")},
         notice=plain(lang, notice, name=known.get("name", "")) if notice else None,
         error=error,
+        unread=await unread(request, rider),
     )
 
 
