@@ -3,9 +3,9 @@
 A channel with no chat (the web page) cannot push a notice: a notice put in the outbox for a
 web rider is settled at once (handlers/web/courier.py), and what it said is already in the
 report's history (accepted, a staff reply, 已解决？). So the rider's news is read from that
-history, with the same rules as the report's page (bot/my_reports.py: the reporter sees the
-conversation, a +1 follower the steps only, never a staff member's name), minus what the
-rider did themselves, and kept as read once they have seen it (storage/inbox.py). Nothing is
+history: the steps Telegram sends a notice about, with the same rules as the report's page
+(bot/my_reports.py: the reporter sees the conversation, a +1 follower the steps only, never a
+staff member's name), and kept as read once they have seen it (storage/inbox.py). Nothing is
 stored twice, so nothing can drift from the report's own record.
 """
 
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.my_reports import RIDER_VISIBLE, rider_sees, rider_step
+from bot.my_reports import rider_sees, rider_step
 from storage import inbox
 from storage.database import Database
 
 SHOWN = 30  # the newest updates shown at once; older ones are on each report's page
-NEWS = RIDER_VISIBLE - {"submitted"}
+# The steps Telegram tells a rider about (the notices in [notice] and [follow]).
+NEWS = frozenset({"accepted", "replied", "resolved", "rejected", "transferred", "auto_closed"})
 
 
 class RiderInbox:
