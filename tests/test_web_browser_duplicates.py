@@ -21,7 +21,9 @@ async def report_from(page: Any, note: str) -> None:
     await page.get_by_role("button", name="✅ 提交").click()
 
 
-async def test_a_second_rider_at_the_same_spot_joins_with_plus_one(site: Site) -> None:
+async def test_a_second_rider_at_the_same_spot_joins_with_plus_one(
+    site: Site,  # noqa: F811 (the fixture, imported above)
+) -> None:
     first = await site.phone(at=IN_XIGUAN)
     await first.get_by_text("已定位，可拖动图钉调整").wait_for()
     await report_from(first, "路灯不亮")
