@@ -165,6 +165,8 @@ drafts = Table(
     # A form sent whole (the web page) carries a key the phone made: the same key again (a
     # double tap, a retried POST) finds this draft and its report instead of a second one.
     Column("submission_key", String(64)),
+    # A draft closed as "joined" (+1): the report it joined, so a form sent again finds it.
+    Column("joined_report_id", Integer),
     Index("ix_drafts_rider_status", "rider_id", "status"),
     UniqueConstraint("rider_id", "submission_key"),
 )
@@ -334,6 +336,16 @@ report_followers = Table(
     Column("report_id", ForeignKey("reports.id"), primary_key=True),
     Column("rider_id", ForeignKey("riders.id"), primary_key=True),
     Column("joined_at", UtcDateTime, nullable=False),
+)
+
+# How far a rider has read each report's history (the web page's unread updates): events of
+# the report with a larger id are news to them, until they see the report.
+rider_reads = Table(
+    "rider_reads",
+    metadata,
+    Column("rider_id", ForeignKey("riders.id"), primary_key=True),
+    Column("report_id", ForeignKey("reports.id"), primary_key=True),
+    Column("seen_event_id", Integer, nullable=False),
 )
 
 # A question the bot asked staff in a group ("reply with the resolution note"); the answer

@@ -17,7 +17,7 @@ from bot.casework.cards import PLATFORM_KEYS
 from bot.delivery.outbox import TELEGRAM
 from bot.people.riders import RiderCtx
 from handlers.web.forms import FormRefused, posted
-from handlers.web.pages import current_device, render, rider_of
+from handlers.web.pages import current_device, render, rider_of, unread
 from handlers.web.words import lang_of, plain
 from storage import accounts
 
@@ -73,6 +73,7 @@ async def show(
         typed=typed or {"name": known.get("name", ""), "platform": known.get("platform", "")},
         notice=plain(lang, notice, name=known.get("name", "")) if notice else None,
         error=error,
+        unread=await unread(request, rider),
     )
 
 
@@ -83,7 +84,13 @@ async def register(request: Request) -> Response:
     try:
         form = await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        typed = (
+            {"name": refused.get("name"), "platform": refused.get("platform")}
+            if refused.fields
+            else None
+        )
+        return await show(request, lang, status=refused.status, error=error, typed=typed)
     rider = await web.linking.ensure_rider(accounts.WEB, form.device, lang)
     answer = await web.registration.register(
         RiderCtx(rider, lang), form.get("name"), form.get("platform"), form.get("phone")
@@ -103,7 +110,8 @@ async def link(request: Request) -> Response:
     try:
         form = await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        return await show(request, lang, status=refused.status, error=error)
     answer = await web.linking.redeem(accounts.WEB, form.device, form.get("code"))
     if not answer.ok:
         status = STATUS.get(answer.key, 400)
