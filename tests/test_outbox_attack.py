@@ -554,7 +554,7 @@ async def test_several_workers_with_slow_deliveries_deliver_each_card_once_in_or
     for n in range(4):
         await reported(stage, name=f"东关骑手{n}")
         await reported(stage, IN_XIGUAN, category="🚨 社会治安", name=f"西关骑手{n}")
-    slow_cards(stage, 1.0)
+    slow_cards(stage, 2.5)
     others = []
     for i in range(4):
         w = DeliveryWorker(
@@ -562,12 +562,14 @@ async def test_several_workers_with_slow_deliveries_deliver_each_card_once_in_or
             couriers=main.couriers,
             steps=main.steps,
             backoff=main.backoff,
-            lease=timedelta(seconds=0.5),
+            # Longer than a heartbeat stalled by a loaded machine (renewed every lease/3),
+            # shorter than a card's post.
+            lease=timedelta(seconds=2),
             sole=False,
         )
         w.name += f"-{i}"
         others.append(w)
-    done = await asyncio.gather(*(w.drain(30) for w in others))
+    done = await asyncio.gather(*(w.drain(60) for w in others))
     assert all(done)
     assert tickets_in(stage, "dongguan") == [1, 3, 5, 7]
     assert tickets_in(stage, "xiguan") == [2, 4, 6, 8]
