@@ -28,7 +28,12 @@ async def web_app(stage: Stage) -> AsyncIterator[Starlette]:
 async def report(stage: Stage, app: Starlette, point: object, category: str, ticket: int) -> None:
     phone = WebRider(app)
     await phone.open()
-    answer = await phone.submit(point=point, category=category, note=f"第{ticket}件")  # type: ignore[arg-type]
+    answer = await phone.submit(
+        point=point,  # type: ignore[arg-type]
+        category=category,
+        note=f"第{ticket}件",
+        extra={"separate": "1"},  # a different problem, even at the same spot
+    )
     assert answer.status_code == 201
     await card_recorded(stage, ticket)
     await phone.close()
