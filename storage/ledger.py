@@ -13,26 +13,32 @@ from typing import Any
 from sqlalchemy import RowMapping, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.figures import EVERY, Scope
+from storage.queue import in_scope
 from storage.tables import events, report_followers, reports
 
 CLOSING_EVENTS = ("confirmed", "auto_closed", "rejected")
 
 
-async def count_made(conn: AsyncConnection, start: datetime, end: datetime) -> int:
+async def count_made(
+    conn: AsyncConnection, start: datetime, end: datetime, scope: Scope = EVERY
+) -> int:
     r = reports.c
     found = await conn.scalar(
-        select(func.count()).where(r.created_at >= start, r.created_at < end)
+        select(func.count()).where(r.created_at >= start, r.created_at < end, *in_scope(scope))
     )
     return int(found or 0)
 
 
 async def stream_made(
-    conn: AsyncConnection, start: datetime, end: datetime
+    conn: AsyncConnection, start: datetime, end: datetime, scope: Scope = EVERY
 ) -> AsyncIterator[RowMapping]:
-    """Reports made in [start, end) with: the first dispatch, the last acceptance, the
-    closing event's time (confirmation, automatic closure or rejection), and +1 count."""
+    """Reports made in [start, end) (of one desk, with `scope`) with: the first dispatch,
+    the last acceptance, the closing event's time (confirmation, automatic closure or
+    rejection), and +1 count."""
     r, e = reports.c, events.c
-    chosen = select(r.id).where(r.created_at >= start, r.created_at < end).scalar_subquery()
+    made = (r.created_at >= start, r.created_at < end, *in_scope(scope))
+    chosen = select(r.id).where(*made).scalar_subquery()
 
     def when(kinds: tuple[str, ...]) -> Any:
         return case((e.kind.in_(kinds), e.at))
@@ -71,7 +77,7 @@ async def stream_made(
                 joined, joined.c.report_id == r.id
             )
         )
-        .where(r.created_at >= start, r.created_at < end)
+        .where(*made)
         .order_by(r.id)
     )
     result = await conn.stream(query)

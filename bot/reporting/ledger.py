@@ -26,6 +26,7 @@ from bot.reporting.ledger_files import Sheet, write_csv, write_xlsx
 from bot.reporting.metrics import Period
 from storage import ledger as ledger_rows
 from storage.database import Database
+from storage.figures import EVERY, Scope
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +120,13 @@ class Ledger:
             return say(texts.t(lang, "export.failed"))
         return Outcome()
 
-    async def sheets(self, period: Period) -> list[Sheet]:
+    async def sheets(self, period: Period, scope: Scope = EVERY) -> list[Sheet]:
+        """The reports sheet and the summary sheet; `scope`: one desk's reports and row only
+        (a community's console), else every desk's (the county)."""
         rows = []
         async with self.db.transaction() as conn:
             # Row by row from the database: raw rows never pile up beside the finished ones.
-            async for found in ledger_rows.stream_made(conn, period.start, period.end):
+            async for found in ledger_rows.stream_made(conn, period.start, period.end, scope):
                 rows.append(self._row(found))
 
         def t(key: str) -> str:
@@ -161,7 +164,7 @@ class Ledger:
                 rows,
                 widths=[8, 14, 10, 17, 17, 17, 17, 17, 17, 17, 14, 14, 8, 10, 10, 11, 40, 8, 8, 8],
             ),
-            await self._summary(period),
+            await self._summary(period, scope),
         ]
 
     def _row(self, r: Any) -> list[Any]:
@@ -215,10 +218,12 @@ class Ledger:
     def _local(self, moment: datetime | None) -> datetime | None:
         return moment.astimezone(self.config.timezone).replace(tzinfo=None) if moment else None
 
-    async def _summary(self, period: Period) -> Sheet:
+    async def _summary(self, period: Period, scope: Scope = EVERY) -> Sheet:
         lang = self.lang
-        counted = (await self.figures.tallies(period)).owned(self.config)
-        ids: list[str | None] = [c.id for c in self.config.communities] + [None]
+        counted = (await self.figures.tallies(period, scope)).owned(self.config)
+        ids: list[str | None] = (
+            [c.id for c in self.config.communities] + [None] if scope is EVERY else [scope]
+        )
 
         def t(key: str) -> str:
             return texts.t(lang, f"ledger.{key}")
@@ -266,9 +271,12 @@ class Ledger:
             )
         return Sheet(t("sheet_summary"), headers, rows, widths=[16] + [10] * 13)
 
-    async def export(self, period: Period, fmt: str = "xlsx") -> tuple[bytes, int]:
-        """The ledger file for reports made in `period`, and how many rows it has."""
-        sheets = await self.sheets(period)
+    async def export(
+        self, period: Period, fmt: str = "xlsx", scope: Scope = EVERY
+    ) -> tuple[bytes, int]:
+        """The ledger file for reports made in `period` (of one desk, with `scope`), and
+        how many rows it has."""
+        sheets = await self.sheets(period, scope)
         data = await asyncio.to_thread(_encode, sheets, fmt)
         return data, len(sheets[0].rows)
 

@@ -1,8 +1,9 @@
 """The staff console: community staff and supervisors work their desk's queue in a browser.
 
 Routes: signin.py (one-time links), sessions.py (the cookie, CSRF, who is signed in),
-queue.py (the desk's reports), report.py (one report, its photos, its live version) and
-actions.py (accept, reply, resolve, transfer, reject). Every step goes through the same
+queue.py (the desk's reports), report.py (one report, its photos, its live version),
+actions.py (accept, reply, resolve, transfer, reject), and the county's view (county.py:
+figures.py, ledger.py, digest.py, map.py). Every step goes through the same
 casework commands as the Telegram card (services.casework, with the page's `seen_status`),
 so the rules are the card's and a stale page is refused rather than acting blind.
 """
@@ -21,7 +22,8 @@ from bot.people.sessions import StaffSessions
 from bot.people.signin import StaffLinks
 from bot.people.staff import StaffDirectory
 from bot.services import Services
-from handlers.web.console import actions, queue, report, signin
+from handlers.web.console import actions, digest, figures, ledger, queue, report, signin
+from handlers.web.console import map as county_map
 from handlers.web.console.limits import SigninLimits
 from handlers.web.console.sessions import CookieSigner
 from storage.database import Database
@@ -76,4 +78,11 @@ def routes() -> list[BaseRoute]:
         Route("/console/r/{report_id}/version", report.version, methods=["GET"]),
         Route("/console/r/{report_id}/photo/{n}", report.photo, methods=["GET"]),
         Route("/console/r/{report_id}/{action}", actions.act, methods=["POST"]),
+        # The county's view (county.py), and what a community's desk sees of its own.
+        Route("/console/figures", figures.page, methods=["GET"]),
+        Route("/console/figures/chart.png", figures.chart, methods=["GET"]),
+        Route("/console/ledger", ledger.download, methods=["GET"]),
+        Route("/console/digest", digest.page, methods=["GET"]),
+        Route("/console/map", county_map.page, methods=["GET"]),
+        Route("/console/map/data", county_map.data, methods=["GET"]),
     ]
