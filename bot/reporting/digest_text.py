@@ -89,7 +89,7 @@ class DigestWriter:
         return digests
 
     def _title(self, name: str, week: _Week) -> str:
-        last_day = week.period.end - timedelta(days=1)
+        last_day = week.period.end - timedelta(microseconds=1)  # a week so far: today
         return texts.t(
             self.lang,
             "digest.title",
