@@ -26,10 +26,14 @@
     document.querySelectorAll("[data-live]").forEach(function (old) {
       var part = fresh.getElementById(old.id);
       if (!part) return;
-      // Words being typed survive the swap.
+      // Words being typed, and a photo chosen, survive the swap (the file input itself moves).
       old.querySelectorAll("textarea").forEach(function (t) {
         var same = part.querySelector("textarea[name='" + t.name + "']");
         if (same && t.value) same.value = t.value;
+      });
+      old.querySelectorAll("input[type=file]").forEach(function (f) {
+        var same = part.querySelector("input[type=file][name='" + f.name + "']");
+        if (same && f.files && f.files.length) same.replaceWith(f);
       });
       old.replaceWith(part);
     });
