@@ -449,7 +449,7 @@ def seed(
         joined = _ts(gen.now - gen.history - 7 * DAY)
         riders_rows = [
             (
-                *(i, 700_000_000 + i, f"骑手{i:05d}", ("meituan", "eleme", "other")[i % 3]),
+                *(i, f"骑手{i:05d}", ("meituan", "eleme", "other")[i % 3]),
                 *(None, "zh", None, joined if i % 10 else None, joined),
             )
             for i in range(1, gen.n_riders + 1)
@@ -457,9 +457,14 @@ def seed(
         _insert(
             db,
             "riders",
-            "id, tg_user_id, display_name, platform, phone, language, awaiting, "
-            "registered_at, created_at",
+            "id, display_name, platform, phone, language, awaiting, registered_at, created_at",
             riders_rows,
+        )
+        _insert(
+            db,
+            "rider_accounts",
+            "channel, external_id, rider_id, created_at",
+            [("telegram", str(700_000_000 + r[0]), r[0], r[-1]) for r in riders_rows],
         )
         for first in range(1, n + 1, CHUNK):
             rows = _Rows()

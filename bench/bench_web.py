@@ -113,6 +113,7 @@ async def main(n: int, photo_bytes: int) -> None:
                     "category": "order",
                     "lat": str(POINT.lat),
                     "lon": str(POINT.lon),
+                    "separate": "1",  # one spot again and again: each a different problem
                 }
                 files = [("photo", ("p.jpg", photo, "image/jpeg"))]
                 start = time.perf_counter()

@@ -192,19 +192,23 @@ class Services:
         await self.delivery.stop()
         await self.db.close()
 
-    async def rider(self, tg_user_id: int, name: str, language_code: str | None) -> RiderCtx:
-        """The rider writing now; one the bot could not reach is reachable again."""
+    async def rider(
+        self, channel: str, external_id: str, name: str, language_code: str | None
+    ) -> RiderCtx:
+        """The rider behind the account writing now (made at their first contact); one the
+        bot could not reach is reachable again."""
         ctx = await identify(
             self.db,
             self.clock,
-            tg_user_id=tg_user_id,
+            channel=channel,
+            external_id=external_id,
             name=name,
             language_code=language_code,
             default_language=self.config.language,
         )
         if ctx.rider.unreachable_at is not None:
             rider = await self.casework.rider_is_back(ctx.rider)
-            ctx = RiderCtx(rider, ctx.lang)
+            ctx = RiderCtx(rider, ctx.lang, ctx.account)
         return ctx
 
     async def text(self, ctx: RiderCtx, text: str) -> Outcome:

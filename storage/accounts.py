@@ -1,4 +1,4 @@
-"""Riders' accounts on channels other than Telegram: (channel, external_id) -> rider.
+"""Riders' accounts on channels: (channel, external_id) -> rider.
 
 A web rider is an anonymous device: its id lives in a signed cookie, and the first report
 from that device makes the rider and the account together.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import riders as rider_rows
@@ -20,14 +20,7 @@ WEB = "web"
 
 async def rider_for(conn: AsyncConnection, channel: str, external_id: str) -> Rider | None:
     """The rider behind this account, or None before its first report."""
-    row = (
-        await conn.execute(
-            select(rider_accounts.c.rider_id).where(
-                rider_accounts.c.channel == channel, rider_accounts.c.external_id == external_id
-            )
-        )
-    ).first()
-    return await rider_rows.get(conn, row.rider_id) if row else None
+    return await rider_rows.by_account(conn, channel, external_id)
 
 
 async def create_rider(
@@ -41,9 +34,7 @@ async def create_rider(
     """A new rider with this one account. Two first reports racing from one device: the
     second insert of the account fails (primary key) and rolls its transaction back."""
     result = await conn.execute(
-        insert(riders).values(
-            tg_user_id=None, display_name=display_name[:64], language=language, created_at=now
-        )
+        insert(riders).values(display_name=display_name[:64], language=language, created_at=now)
     )
     key = result.inserted_primary_key
     assert key is not None

@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
+BUSY_TIMEOUT_MS = 20_000  # a writer waits this long for SQLite's lock before giving up
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
     url = make_url(database_url)
@@ -31,8 +34,17 @@ def create_engine(database_url: str) -> AsyncEngine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.close()
+            dbapi_conn.isolation_level = None  # BEGIN is ours (below), not the driver's
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin_immediate(conn: Connection) -> None:
+            # A transaction that reads and then writes must not find, at its first write,
+            # that another committed meanwhile: SQLite answers that with "database is
+            # locked" at once, without waiting (the soak lost riders' presses so on a
+            # loaded machine). Taking the write lock at BEGIN waits for it instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -51,5 +63,24 @@ async def migrate(engine: AsyncEngine) -> None:
     def upgrade(sync_conn: Connection) -> None:
         command.upgrade(alembic_config(sync_conn), "head")
 
-    async with engine.begin() as conn:
-        await conn.run_sync(upgrade)
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            await conn.run_sync(upgrade)
+        return
+    # SQLite changes a table by copying it (Alembic's batch mode), and with foreign keys
+    # enforced the original cannot be dropped while rows refer to it. So, as SQLite's own
+    # procedure says: foreign keys off (outside a transaction, the only place SQLite takes
+    # it), migrate, check every reference, on again.
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute("PRAGMA foreign_keys=OFF")  # before any BEGIN
+        try:
+            await conn.run_sync(upgrade)
+            broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken references")
+            await conn.commit()
+        finally:
+            await conn.rollback()
+            await driver.execute("PRAGMA foreign_keys=ON")

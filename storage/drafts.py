@@ -154,3 +154,16 @@ async def by_submission(conn: AsyncConnection, rider_id: int, key: str) -> Draft
         )
     ).first()
     return await _draft(conn, row) if row else None
+
+
+async def set_joined(conn: AsyncConnection, draft_id: int, report_id: int) -> None:
+    await conn.execute(
+        update(drafts).where(drafts.c.id == draft_id).values(joined_report_id=report_id)
+    )
+
+
+async def joined_report(conn: AsyncConnection, draft_id: int) -> int | None:
+    """The report a draft closed as "joined" joined (None for older drafts, or none)."""
+    found = await conn.execute(select(drafts.c.joined_report_id).where(drafts.c.id == draft_id))
+    value = found.scalar_one_or_none()
+    return int(value) if value is not None else None

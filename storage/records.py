@@ -9,7 +9,6 @@ from datetime import datetime
 @dataclass(frozen=True)
 class Rider:
     id: int
-    tg_user_id: int | None  # None: a rider who came by another channel (the web)
     display_name: str
     platform: str | None
     phone: str | None
@@ -18,6 +17,14 @@ class Rider:
     registered_at: datetime | None
     created_at: datetime
     unreachable_at: datetime | None = None  # messages bounce: blocked the bot, deleted
+    # The account the rider's notices go to: their Telegram account if they have one (a
+    # chat reaches them wherever they are), else their first web device. None: no account.
+    reach_channel: str | None = None
+    reach_id: str | None = None
+
+    def account(self, channel: str) -> str | None:
+        """The rider's account id on `channel`, where that is the one they are reached on."""
+        return self.reach_id if self.reach_channel == channel else None
 
     @property
     def registered(self) -> bool:

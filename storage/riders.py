@@ -5,44 +5,77 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Rider
-from storage.tables import riders
+from storage.tables import rider_accounts, riders
+from storage.upsert import insert_unless_there
+
+TELEGRAM = "telegram"
+
+
+def _reach() -> Any:
+    """The account a rider is reached on, as "channel:id": Telegram first, else the oldest."""
+    a = rider_accounts
+    return (
+        select(a.c.channel + ":" + a.c.external_id)
+        .where(a.c.rider_id == riders.c.id)
+        .order_by(case((a.c.channel == TELEGRAM, 0), else_=1), a.c.created_at, a.c.external_id)
+        .limit(1)
+        .correlate(riders)
+        .scalar_subquery()
+        .label("reach")
+    )
 
 
 def _rider(row: Any) -> Rider:
-    return Rider(**{c: row._mapping[c] for c in Rider.__dataclass_fields__})
+    fields = {c: row._mapping[c] for c in Rider.__dataclass_fields__ if c in riders.c}
+    channel, _, external_id = (row._mapping["reach"] or "").partition(":")
+    return Rider(**fields, reach_channel=channel or None, reach_id=external_id or None)
 
 
 async def get(conn: AsyncConnection, rider_id: int) -> Rider | None:
-    row = (await conn.execute(select(riders).where(riders.c.id == rider_id))).first()
+    row = (await conn.execute(select(riders, _reach()).where(riders.c.id == rider_id))).first()
     return _rider(row) if row else None
 
 
-async def get_by_tg(conn: AsyncConnection, tg_user_id: int) -> Rider | None:
-    row = (await conn.execute(select(riders).where(riders.c.tg_user_id == tg_user_id))).first()
-    return _rider(row) if row else None
+async def by_account(conn: AsyncConnection, channel: str, external_id: str) -> Rider | None:
+    """The rider behind an account, or None before their first contact."""
+    row = (
+        await conn.execute(
+            select(rider_accounts.c.rider_id).where(
+                rider_accounts.c.channel == channel, rider_accounts.c.external_id == external_id
+            )
+        )
+    ).first()
+    return await get(conn, row.rider_id) if row else None
 
 
 async def get_or_create(
-    conn: AsyncConnection, tg_user_id: int, display_name: str, now: datetime
+    conn: AsyncConnection, channel: str, external_id: str, display_name: str, now: datetime
 ) -> Rider:
-    """The rider for this Telegram account, created on first contact.
+    """The rider for this account, created with it on first contact.
 
-    Two first contacts handled at once both end with the one row, neither fails.
+    Two first contacts handled at once both end with the one rider, neither fails: the
+    account is inserted unless there, and the loser's new rider row is removed.
     """
-    rider = await get_by_tg(conn, tg_user_id)
+    rider = await by_account(conn, channel, external_id)
     if rider:
         return rider
-    await conn.execute(
-        _insert_unless_there(conn).values(
-            tg_user_id=tg_user_id, display_name=display_name[:64] or "骑手", created_at=now
+    made = await conn.execute(
+        insert(riders).values(display_name=display_name[:64] or "骑手", created_at=now)
+    )
+    key = made.inserted_primary_key
+    assert key is not None
+    added = await conn.execute(
+        insert_unless_there(conn, rider_accounts, ["channel", "external_id"]).values(
+            channel=channel, external_id=external_id, rider_id=key[0], created_at=now
         )
     )
-    rider = await get_by_tg(conn, tg_user_id)
+    if added.rowcount != 1:
+        await conn.execute(delete(riders).where(riders.c.id == key[0]))
+    rider = await by_account(conn, channel, external_id)
     assert rider is not None
     return rider
 
@@ -52,16 +85,6 @@ async def set_fields(conn: AsyncConnection, rider_id: int, **values: Any) -> Rid
     rider = await get(conn, rider_id)
     assert rider is not None
     return rider
-
-
-def _insert_unless_there(conn: AsyncConnection) -> Insert:
-    """INSERT that leaves an existing rider (same tg_user_id) alone, where the SQL says so."""
-    name = conn.dialect.name
-    if name == "sqlite":
-        return sqlite.insert(riders).on_conflict_do_nothing(index_elements=["tg_user_id"])
-    if name == "postgresql":
-        return postgresql.insert(riders).on_conflict_do_nothing(index_elements=["tg_user_id"])
-    return insert(riders)
 
 
 async def set_reachable(

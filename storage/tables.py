@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import false as sa_false
@@ -63,9 +64,6 @@ riders = Table(
     "riders",
     metadata,
     Column("id", Integer, primary_key=True),
-    # The rider's Telegram account; NULL for a rider who came by another channel (the web),
-    # whose accounts are in rider_accounts.
-    Column("tg_user_id", BigInteger, unique=True),
     Column("display_name", String(64), nullable=False),
     Column("platform", String(16)),
     Column("phone", String(32)),
@@ -79,8 +77,9 @@ riders = Table(
     Column("unreachable_at", UtcDateTime),
 )
 
-# A rider's accounts on channels other than Telegram: (channel, external_id) -> rider. A web
-# rider is an anonymous device ("web", the id inside its signed cookie).
+# A rider's accounts: (channel, external_id) -> rider. A Telegram rider is ("telegram", their
+# user id); a web rider an anonymous device ("web", the id inside its signed cookie). A rider
+# who linked the two has both.
 rider_accounts = Table(
     "rider_accounts",
     metadata,
@@ -166,6 +165,8 @@ drafts = Table(
     # A form sent whole (the web page) carries a key the phone made: the same key again (a
     # double tap, a retried POST) finds this draft and its report instead of a second one.
     Column("submission_key", String(64)),
+    # A draft closed as "joined" (+1): the report it joined, so a form sent again finds it.
+    Column("joined_report_id", Integer),
     Index("ix_drafts_rider_status", "rider_id", "status"),
     UniqueConstraint("rider_id", "submission_key"),
 )
@@ -179,6 +180,9 @@ draft_photos = Table(
     Column("media_group_id", String(64)),
     Column("added_at", UtcDateTime, nullable=False),
 )
+
+# Reports not closed: open, or waiting for the rider (the map's partial index).
+LIVE_STATUSES = "status NOT IN ('closed', 'rejected')"
 
 reports = Table(
     "reports",
@@ -214,7 +218,46 @@ reports = Table(
     Column("reminded_at", UtcDateTime),
     Column("overdue_at", UtcDateTime),
     Column("escalated_at", UtcDateTime),
-    Index("ix_reports_community_status", "community_id", "status"),
+    # The console's queue (storage/queue.py): each status's reports of a desk, or of the
+    # county, in ticket order and in deadline order, the category along for the filter.
+    Index("ix_reports_desk_newest", "community_id", "status", "id", "category"),
+    Index("ix_reports_desk_urgent", "community_id", "status", "deadline_at", "id", "category"),
+    Index("ix_reports_county_newest", "status", "id", "category"),
+    Index("ix_reports_county_urgent", "status", "deadline_at", "id", "category"),
+    # The console's map (storage/map_points.py), covering: a small viewport walks the place,
+    # a short period walks the time, the live reports (a few percent) have their own.
+    Index(
+        "ix_reports_map_place",
+        "lat",
+        "lon",
+        "created_at",
+        "status",
+        "deadline_at",
+        "category",
+        "community_id",
+    ),
+    Index(
+        "ix_reports_map_live",
+        "lat",
+        "lon",
+        "created_at",
+        "status",
+        "deadline_at",
+        "category",
+        "community_id",
+        sqlite_where=text(LIVE_STATUSES),
+        postgresql_where=text(LIVE_STATUSES),
+    ),
+    Index(
+        "ix_reports_map_time",
+        "created_at",
+        "lat",
+        "lon",
+        "status",
+        "deadline_at",
+        "category",
+        "community_id",
+    ),
     # The figures read only what a period touches; these indexes cover those queries
     # (storage/figures.py): made in the period, closed in it, open at its end, per rider.
     Index(
@@ -293,6 +336,16 @@ report_followers = Table(
     Column("report_id", ForeignKey("reports.id"), primary_key=True),
     Column("rider_id", ForeignKey("riders.id"), primary_key=True),
     Column("joined_at", UtcDateTime, nullable=False),
+)
+
+# How far a rider has read each report's history (the web page's unread updates): events of
+# the report with a larger id are news to them, until they see the report.
+rider_reads = Table(
+    "rider_reads",
+    metadata,
+    Column("rider_id", ForeignKey("riders.id"), primary_key=True),
+    Column("report_id", ForeignKey("reports.id"), primary_key=True),
+    Column("seen_event_id", Integer, nullable=False),
 )
 
 # A question the bot asked staff in a group ("reply with the resolution note"); the answer

@@ -153,7 +153,8 @@ def make_config(
         "database_url": database_url(tmp_path),
         "photo_dir": str(tmp_path / "photos"),
     }
-    raw["reports"].update({"album_wait_seconds": 0.3, **reports})
+    # Long enough that a loaded machine processing one part does not close the album early.
+    raw["reports"].update({"album_wait_seconds": 0.8, **reports})
     for community in raw["communities"]:
         community["chat_id"] = chats[community["id"]]
         community.pop("topic_id", None)

@@ -20,7 +20,7 @@ SCRIPTS = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswi
 
 def test_the_known_benchmarks_are_found() -> None:
     names = {p.name for p in SCRIPTS}
-    assert {"bench_scale.py", "bench_intake.py", "bench_photos.py"} <= names
+    assert {"bench_scale.py", "bench_intake.py", "bench_photos.py", "bench_console.py"} <= names
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)

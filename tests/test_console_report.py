@@ -29,7 +29,9 @@ async def web_app(stage: Stage) -> AsyncIterator[Starlette]:
 async def rider_reports(stage: Stage, app: Starlette, point: LatLon = IN_XIGUAN) -> WebRider:
     phone = WebRider(app)
     await phone.open()
-    answer = await phone.submit(point=point, category="order", note="井盖破损")
+    answer = await phone.submit(
+        point=point, category="order", note="井盖破损", extra={"separate": "1"}
+    )
     assert answer.status_code == 201
     await card_recorded(stage, answer.json()["ticket"])
     return phone

@@ -25,7 +25,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.app import build_application, on_shutdown, on_startup
 from bot.config import LimitSettings
-from storage.tables import drafts
+from storage.tables import drafts, rider_accounts
 from storage.tables import riders as rider_rows
 from tests.conftest import (
     IN_DONGGUAN,
@@ -94,8 +94,9 @@ async def note_of(stage: Stage, person: Person) -> str | None:
     async with stage.services.db.transaction() as conn:
         query = (
             select(drafts.c.note)
-            .join(rider_rows, rider_rows.c.id == drafts.c.rider_id)
-            .where(rider_rows.c.tg_user_id == person.id)
+            .join(rider_accounts, rider_accounts.c.rider_id == drafts.c.rider_id)
+            .where(rider_accounts.c.channel == "telegram")
+            .where(rider_accounts.c.external_id == str(person.id))
         )
         return (await conn.execute(query)).scalar_one()
 
@@ -286,16 +287,21 @@ async def test_first_contacts_handled_at_once_make_one_rider(stage: Stage) -> No
 
     newcomer = stage.person("新骑手")
     ctxs = await asyncio.gather(
-        *(stage.services.rider(newcomer.id, "新骑手", "zh-hans") for _ in range(8))
+        *(
+            stage.services.rider("telegram", str(newcomer.id), "新骑手", "zh-hans")
+            for _ in range(8)
+        )
     )
     assert len({c.rider.id for c in ctxs}) == 1
     async with stage.services.db.transaction() as conn:
         query = (
             select(func.count())
-            .select_from(rider_rows)
-            .where(rider_rows.c.tg_user_id == newcomer.id)
+            .select_from(rider_accounts)
+            .where(rider_accounts.c.external_id == str(newcomer.id))
         )
         assert (await conn.execute(query)).scalar_one() == 1
+        everyone = await conn.execute(select(func.count()).select_from(rider_rows))
+        assert everyone.scalar_one() == 1  # no rider left behind by the losers
 
 
 def test_the_flood_benchmark_runs() -> None:

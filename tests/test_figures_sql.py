@@ -104,10 +104,7 @@ async def store(db: Database, specs: list[Spec]) -> None:
             await conn.execute(delete(table))
         await conn.execute(
             insert(riders),
-            [
-                {"id": n, "tg_user_id": 1000 + n, "display_name": f"r{n}", "created_at": BASE}
-                for n in range(1, 5)
-            ],
+            [{"id": n, "display_name": f"r{n}", "created_at": BASE} for n in range(1, 5)],
         )
         for spec in specs:
             f = spec.facts

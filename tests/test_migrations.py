@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
-from storage import staff
+from storage import riders, staff
 from storage.db import alembic_config, create_engine, migrate
 from storage.tables import metadata
 from tests.databases import database_url
@@ -34,7 +34,8 @@ async def test_migrations_match_the_tables_and_run_twice(tmp_path: Path) -> None
 
 async def test_staff_who_acted_before_persons_keep_their_id(tmp_path: Path) -> None:
     """Upgrading a county's database: each Telegram id that handled a report becomes a
-    staff person with that id and a Telegram account; new persons are numbered after."""
+    staff person with that id and a Telegram account; new persons are numbered after; a
+    rider's Telegram id becomes their Telegram account."""
     engine = create_engine(database_url(tmp_path))
 
     def to(revision: str) -> Callable[[Connection], None]:
@@ -66,11 +67,12 @@ async def test_staff_who_acted_before_persons_keep_their_id(tmp_path: Path) -> N
             ),
             {"now": now},
         )
-    async with engine.begin() as conn:
-        await conn.run_sync(to("head"))
+    await migrate(engine)  # as the application starts on an existing database
     async with engine.begin() as conn:
         adopted = await staff.by_account(conn, "telegram", "7000000001")
         assert adopted is not None and (adopted.id, adopted.name) == (7000000001, "张三")
         newcomer = await staff.create(conn, "新同事", now.replace(tzinfo=UTC))
         assert newcomer.id > 7000000001
+        rider = await riders.by_account(conn, "telegram", "555")  # the rider's id moved too
+        assert rider is not None and rider.id == 1 and rider.account("telegram") == "555"
     await engine.dispose()

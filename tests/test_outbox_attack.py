@@ -172,7 +172,7 @@ async def test_a_long_message_cut_after_its_first_part_is_not_repeated(stage: St
     before = len(stage.tg.bot_messages(rider.id))
     text = "\n".join(["第一段"] + ["一行很长的说明文字。" * 20] * 40 + ["最后一段"])
     async with stage.services.db.transaction() as conn:
-        known = await riders.get_by_tg(conn, rider.id)
+        known = await riders.by_account(conn, "telegram", str(rider.id))
         assert known is not None
         await stage.services.outbox.message(conn, address(known).chat, Reply(text))
     await stage.until(lambda: "最后一段" in words(rider.last_bot_message()), timeout=10)
@@ -200,7 +200,7 @@ async def put_raw(stage: Stage, chat_id: int, kind: str, payload: dict[str, Any]
 
 async def say_to(stage: Stage, rider_tg: int, text: str) -> None:
     async with stage.services.db.transaction() as conn:
-        known = await riders.get_by_tg(conn, rider_tg)
+        known = await riders.by_account(conn, "telegram", str(rider_tg))
         assert known is not None
         await stage.services.outbox.message(conn, address(known).chat, Reply(text))
 
@@ -513,7 +513,7 @@ async def test_a_transaction_that_fails_wakes_nobody_and_sends_nothing(stage: St
     stage.services.outbox.on_put(lambda: woken.append(1))
     with pytest.raises(RuntimeError):
         async with stage.services.db.transaction() as conn:
-            known = await riders.get_by_tg(conn, rider.id)
+            known = await riders.by_account(conn, "telegram", str(rider.id))
             assert known is not None
             await stage.services.outbox.message(conn, address(known).chat, Reply("不该发出的消息"))
             raise RuntimeError("the step failed after putting its message")
@@ -554,7 +554,7 @@ async def test_several_workers_with_slow_deliveries_deliver_each_card_once_in_or
     for n in range(4):
         await reported(stage, name=f"东关骑手{n}")
         await reported(stage, IN_XIGUAN, category="🚨 社会治安", name=f"西关骑手{n}")
-    slow_cards(stage, 1.0)
+    slow_cards(stage, 2.5)
     others = []
     for i in range(4):
         w = DeliveryWorker(
@@ -562,12 +562,14 @@ async def test_several_workers_with_slow_deliveries_deliver_each_card_once_in_or
             couriers=main.couriers,
             steps=main.steps,
             backoff=main.backoff,
-            lease=timedelta(seconds=0.5),
+            # Longer than a heartbeat stalled by a loaded machine (renewed every lease/3),
+            # shorter than a card's post.
+            lease=timedelta(seconds=2),
             sole=False,
         )
         w.name += f"-{i}"
         others.append(w)
-    done = await asyncio.gather(*(w.drain(30) for w in others))
+    done = await asyncio.gather(*(w.drain(60) for w in others))
     assert all(done)
     assert tickets_in(stage, "dongguan") == [1, 3, 5, 7]
     assert tickets_in(stage, "xiguan") == [2, 4, 6, 8]
@@ -726,3 +728,25 @@ async def test_a_card_pressed_before_its_delivery_was_recorded_works(stage: Stag
     await stage.delivered()
     assert not any(a.get("show_alert") for a in stage.tg.callback_answers[-1:])
     assert await status(stage) == "accepted"
+
+
+async def test_a_step_taken_while_the_card_is_on_its_way_shows_on_it(stage: Stage) -> None:
+    """The card is drawn, then Telegram takes its time; meanwhile someone accepts the report
+    from the web console (no card to redraw yet). The card that lands must not stay at
+    待受理: it is redrawn once its delivery is recorded."""
+    from bot.people.staff import Seat
+
+    slow_cards(stage, 1.5)
+    stage.deliver_after_send = False
+    await reported(stage)
+    people = stage.services.staff
+    person = await people.create("刘芳")
+    await people.grant(person.id, "dongguan")
+    await stage.until(lambda: worker(stage).couriers["telegram"] is not None)
+    await asyncio.sleep(0.5)  # the card is drawn and on its way
+    assert not card_parts(stage, "dongguan")
+    await stage.services.casework.accept(Seat(person, "dongguan"), 1)
+    await stage.until(lambda: card_parts(stage, "dongguan"), timeout=10)
+    await stage.delivered(timeout=10)
+    assert "状态：处理中（刘芳）" in words(card_of(stage, "dongguan"))
+    assert card_parts(stage, "dongguan") == ["card"]  # redrawn in place, not posted again

@@ -75,7 +75,8 @@ async def test_register_on_the_page_with_the_chats_rules(
     assert "已保存，老周！" in page.text and "已报到：老周 · 饿了么" in page.text
     (rider,) = await rows(stage, riders)
     assert rider.phone == "13800138000" and rider.platform == "eleme"
-    assert rider.registered_at is not None and rider.tg_user_id is None
+    assert rider.registered_at is not None
+    assert [a.channel for a in await rows(stage, rider_accounts)] == ["web"]
     assert "13800138000" not in page.text  # never shown back
     assert "13800138000" not in caplog.text and "138 0013 8000" not in caplog.text
     # The device's first report is this rider's (报到 made the rider).
@@ -115,10 +116,10 @@ async def test_a_link_code_joins_the_device_to_the_telegram_rider(
     assert "绑定成功" in page.text and "已绑定 Telegram 账号" in page.text
     # One person: both reports are the Telegram rider's, the device's rider is gone.
     (person,) = await rows(stage, riders)
-    assert person.tg_user_id == tg_rider.id
     assert {r.rider_id for r in await rows(stage, reports)} == {person.id}
-    assert [(a.channel, a.rider_id) for a in await rows(stage, rider_accounts)] == [
-        ("web", person.id)
+    assert sorted((a.channel, a.rider_id) for a in await rows(stage, rider_accounts)) == [
+        ("telegram", person.id),
+        ("web", person.id),
     ]
     mine = await phone.open("/my")
     assert 'href="/my/1"' in mine.text and 'href="/my/2"' in mine.text
@@ -135,7 +136,7 @@ async def test_a_link_code_joins_the_device_to_the_telegram_rider(
     await again.open()
     replayed = await post(again, "/me/link", code=code)
     assert replayed.status_code == 400 and "已用过、已过期" in error_of(replayed.text)
-    assert len(await rows(stage, rider_accounts)) == 1
+    assert len(await rows(stage, rider_accounts)) == 2  # Telegram and the one device
     await phone.close()
     await again.close()
 
@@ -180,7 +181,10 @@ async def test_a_device_of_one_telegram_rider_is_not_given_to_another(
     assert again.status_code == 303  # the same person again: nothing to do
     other = await post(phone, "/me/link", code=await code_for(stage, second))
     assert other.status_code == 409 and "另一个 Telegram 账号" in error_of(other.text)
-    assert [a.rider_id for a in await rows(stage, rider_accounts)] == [
-        r.id for r in await rows(stage, riders) if r.tg_user_id == first.id
-    ]
+    accounts = {
+        a.channel + (":" + a.external_id if a.channel == "telegram" else ""): a.rider_id
+        for a in await rows(stage, rider_accounts)
+    }
+    assert accounts["web"] == accounts[f"telegram:{first.id}"]  # the device stays the first's
+    assert accounts[f"telegram:{second.id}"] != accounts["web"]
     await phone.close()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from handlers import web
-from storage.tables import riders
+from storage.tables import rider_accounts, riders
 from tests.conftest import IN_XIGUAN, NORTH_OF_TOWN, Stage, words
 from tests.test_casework import card_of, staff_of
 from tests.web import WebRider, card_recorded
@@ -42,7 +42,8 @@ async def test_a_web_report_is_a_card_staff_handle_as_any_other(
     # marked as having blocked the bot: the page is where they read it.
     async with stage.services.db.transaction() as conn:
         rider = (await conn.execute(select(riders))).one()
-    assert rider.tg_user_id is None and rider.unreachable_at is None
+        channels = (await conn.execute(select(rider_accounts.c.channel))).scalars().all()
+    assert channels == ["web"] and rider.unreachable_at is None
     detail = await phone.open("/my/1")
     assert "状态：处理中" in detail.text and "处理单位：西关社区" in detail.text
     assert "骑手上报" in detail.text and "受理" in detail.text

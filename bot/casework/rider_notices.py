@@ -42,8 +42,9 @@ class Address:
 
 def address(rider: Rider) -> Address:
     """Their private chat with the bot, or (a rider who came by the web) their page."""
-    if rider.tg_user_id is not None:
-        return Address(TELEGRAM, ChatTarget(rider.tg_user_id))
+    telegram = rider.account(TELEGRAM)
+    if telegram is not None:
+        return Address(TELEGRAM, ChatTarget(int(telegram)))
     return Address(WEB, ChatTarget(rider.id))
 
 

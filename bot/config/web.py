@@ -1,6 +1,6 @@
 """The `[web]` settings: where the rider page listens, its public address, its secret, its map.
 
-Read by `bot.config.model` with the same key-path problems as the rest of the file. The secret that
+Read by `bot.config` with the same key-path problems as the rest of the file. The secret that
 signs the riders' device cookies comes from an environment variable when one is set; otherwise
 it is made once, on the first start, and kept in a file beside the database, so riders stay
 recognised across restarts without anyone having to invent a key.

@@ -7,32 +7,43 @@ the report and its first event and deadline (Dispatcher.create_report), the per-
 on reports an hour. A draft row is written and closed in the same transaction as the report,
 so the report has its draft (reports.draft_id) exactly as a Telegram one does.
 
+Duplicates as in Telegram (bot/intake/duplicates.py): a form whose category and place match an open
+report is not filed but answered with that report (Offered), and the page asks the rider.
+The rider's answer comes back as the same form again, with `join` (+1: they follow that
+report, as Telegram's join does, and no report is made) or `separate` (file it anyway).
+Nothing is kept in between: the page still holds the form, so nothing can be half-done.
+
 Idempotent by the key the phone makes for each filled-in form: the same key again (a double
-tap, a POST retried by a flaky mobile network) finds the first report, never makes another.
-The card is put in the outbox with the report, and delivered by the outbox's worker.
+tap, a POST retried by a flaky mobile network) finds what the first one did, the report or
+the +1, never makes another. The card is put in the outbox with the report, and delivered
+by the outbox's worker.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Hashable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.casework.dispatch import Dispatcher
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import TELEGRAM
 from bot.domain.geo import LatLon, valid_latlon
 from bot.domain.routing import Router
-from bot.intake.limits import SlidingLimit, Verdict
+from bot.intake.duplicates import Join, Nearby, join_report, nearest_open_report
+from bot.intake.limits import RiderLimits, Verdict
 from bot.people.riders import RiderCtx
 from storage import accounts, drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
 from storage.photos import PhotoRejected, PhotoStore, StoredPhoto
-from storage.records import Report, Rider
+from storage.records import Draft, Report, Rider
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +79,8 @@ class ReportForm:
     location_source: str = "gps"
     note: str = ""
     language: str | None = None
+    join: int | None = None  # +1 to this report, which was offered for this form
+    separate: bool = False  # the rider said the offered report is a different problem
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,25 @@ class Filed:
     report: Report
     rider: Rider
     replayed: bool  # this key had already filed it
+
+
+@dataclass(frozen=True)
+class Offered:
+    """Not filed: an open report of the same category is this close. Same problem?"""
+
+    similar: Nearby
+
+
+@dataclass(frozen=True)
+class Joined:
+    """+1: the rider follows `report` from now on; no report was made."""
+
+    report: Report
+    rider: Rider
+    replayed: bool
+
+
+FormResult = Filed | Offered | Joined
 
 
 @dataclass
@@ -85,57 +117,102 @@ class FormIntake:
     router: Router
     dispatcher: Dispatcher
     clock: Clock
-    _limit: SlidingLimit = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._limit = SlidingLimit(
-            self.config.limits.reports_per_hour, timedelta(hours=1), self.clock
-        )
+    limits: RiderLimits  # the same counts as Telegram's (bot/intake/limits.py)
 
     async def rider(self, channel: str, external_id: str) -> Rider | None:
         """The rider behind a channel account, None before its first report."""
         async with self.db.transaction() as conn:
             return await accounts.rider_for(conn, channel, external_id)
 
-    async def submit(self, channel: str, external_id: str, form: ReportForm) -> Filed:
-        """File the form as a report (or find the one this key filed). Raises Refused."""
+    async def submit(self, channel: str, external_id: str, form: ReportForm) -> FormResult:
+        """File the form as a report, offer a similar one, or join it (+1); or find what this
+        key did before. Raises Refused."""
         if not KEY_PATTERN.fullmatch(form.key):
             raise Refused("form.bad_key")
         rider = await self.rider(channel, external_id)
-        if rider is not None and (earlier := await self._filed(rider, form.key)) is not None:
+        if rider is not None and (earlier := await self._earlier(rider, form.key)) is not None:
             return earlier
         category = self.config.category(form.category)
         if category is None:
             raise Refused("form.unknown_category")
         self._check_shape(form)
-        if rider is not None and self._limit.check(rider.id) is not Verdict.ALLOW:
-            free = self._limit.free_at(rider.id).astimezone(self.config.timezone)
-            raise Refused("form.too_many", count=self._limit.limit, time=f"{free:%H:%M}")
+        if (offer := await self._offer(form, category.code, form.point)) is not None:
+            return offer
+        if form.join is None:
+            self._check_report_limit(rider)
+        else:
+            self._check_pace(channel, external_id)
         stored = [await self._keep(photo) for photo in form.photos]
         point, source = self._where(form, stored)
+        if form.point is None and (offer := await self._offer(form, category.code, point)):
+            return offer  # the place a photo was taken
+        if form.join is not None:
+            # +1 only to the report this form is offered now (as Telegram's join): a forged
+            # number naming any other ticket would let anyone follow any report.
+            similar = await self._similar(category.code, point)
+            if similar is None or similar.report.id != form.join:
+                raise Refused("form.join_stale")
+        made = (channel, external_id, form, stored, point, source)
         try:
-            filed = await self._file(channel, external_id, rider, form, stored, point, source)
+            done = await self._make(rider, *made)
         except IntegrityError:
-            # Another request raced this one and won: with the same key, its report is this
-            # one; from the same new device, it made the rider, and this report is theirs too.
+            # Another request raced this one and won: with the same key, what it did is what
+            # this one does; from the same new device, it made the rider, who is this one.
             rider = await self.rider(channel, external_id)
             if rider is None:
                 raise
-            if (earlier := await self._filed(rider, form.key)) is not None:
+            if (earlier := await self._earlier(rider, form.key)) is not None:
                 return earlier
-            filed = await self._file(channel, external_id, rider, form, stored, point, source)
-        self._limit.record(filed.rider.id)
+            done = await self._make(rider, *made)
+        if isinstance(done, Filed):
+            self.limits.reports.record(report_limit_key(done.rider))
         log.info(
-            "form report filed",
-            extra={"report": filed.report.id, "rider": filed.rider.id, "channel": channel},
+            "form report joined" if isinstance(done, Joined) else "form report filed",
+            extra={"report": done.report.id, "rider": done.rider.id, "channel": channel},
         )
-        return filed
+        return done
 
-    async def _filed(self, rider: Rider, key: str) -> Filed | None:
+    async def _earlier(self, rider: Rider, key: str) -> Filed | Joined | None:
+        """What this key did before: the report it filed, or the one it joined."""
         async with self.db.transaction() as conn:
             draft = await drafts.by_submission(conn, rider.id, key)
-            report = await report_rows.by_draft(conn, draft.id) if draft else None
+            if draft is None:
+                return None
+            if draft.status == "joined":
+                joined = await drafts.joined_report(conn, draft.id)
+                report = await report_rows.get(conn, joined) if joined else None
+                return Joined(report, rider, replayed=True) if report else None
+            report = await report_rows.by_draft(conn, draft.id)
         return Filed(report, rider, replayed=True) if report else None
+
+    async def _offer(
+        self, form: ReportForm, category: str, point: LatLon | None
+    ) -> Offered | None:
+        """Same problem as an open report nearby? Asked unless the rider already answered."""
+        if form.join is not None or form.separate or point is None:
+            return None
+        similar = await self._similar(category, point)
+        return Offered(similar) if similar else None
+
+    async def _similar(self, category: str, point: LatLon) -> Nearby | None:
+        return await nearest_open_report(self.db, self.config, category, point, self.clock.now())
+
+    def _check_pace(self, channel: str, external_id: str) -> None:
+        """A +1 is one of the rider's messages (a press, in Telegram): as many a minute."""
+        if (free := self.limits.pace((channel, external_id), self.tz)) is not None:
+            raise Refused("form.too_fast", time=free)
+
+    def _check_report_limit(self, rider: Rider | None) -> None:
+        if rider is None:
+            return
+        person = report_limit_key(rider)
+        if self.limits.reports.check(person) is not Verdict.ALLOW:
+            free = self.limits.reports_free(person, self.tz)
+            raise Refused("form.too_many", count=self.limits.reports.limit, time=free)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.config.timezone
 
     def _check_shape(self, form: ReportForm) -> None:
         if not form.photos:
@@ -169,29 +246,23 @@ class FormIntake:
                 return LatLon(*photo.gps), "exif"
         raise Refused("form.no_location")
 
-    async def _file(
+    async def _make(
         self,
+        rider: Rider | None,
         channel: str,
         external_id: str,
-        rider: Rider | None,
         form: ReportForm,
         stored: list[StoredPhoto],
         point: LatLon,
         source: str,
-    ) -> Filed:
+    ) -> Filed | Joined:
+        """The draft (closed as it is made), and the report it files or the one it joins."""
         category = self.config.category(form.category)
         assert category is not None
         route = self.router.route(point, category.code)
         now = self.clock.now()
-        note = form.note.strip()[:NOTE_MAX] or None
         async with self.db.transaction() as conn:
-            if rider is None:
-                rider = await accounts.create_rider(
-                    conn, channel, external_id, RIDER_NAME, form.language, now
-                )
-            elif form.language and form.language != rider.language:
-                rider = await riders.set_fields(conn, rider.id, language=form.language)
-            draft = await drafts.create(conn, rider.id, now)
+            rider, draft = await self._draft(conn, rider, channel, external_id, form)
             for photo in stored:
                 await drafts.save_photo(
                     conn, photo.sha256, photo.width, photo.height, photo.size, now
@@ -206,8 +277,11 @@ class FormIntake:
                 lon=point.lon,
                 location_source=source,
                 category=category.code,
-                note=note,
+                note=form.note.strip()[:NOTE_MAX] or None,
+                not_duplicate=form.separate,
             )
+            if form.join is not None:
+                return await self._join(conn, rider, draft, form.join)
             await drafts.close(conn, draft.id, "submitted", now)
             ctx = RiderCtx(rider, form.language or self.config.language)
             report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
@@ -215,3 +289,38 @@ class FormIntake:
             # the ticket: a web rider needs no ticket message).
             await self.dispatcher.put_card(conn, report)
         return Filed(report, rider, replayed=False)
+
+    async def _draft(
+        self,
+        conn: AsyncConnection,
+        rider: Rider | None,
+        channel: str,
+        external_id: str,
+        form: ReportForm,
+    ) -> tuple[Rider, Draft]:
+        now = self.clock.now()
+        if rider is None:
+            rider = await accounts.create_rider(
+                conn, channel, external_id, RIDER_NAME, form.language, now
+            )
+        elif form.language and form.language != rider.language:
+            rider = await riders.set_fields(conn, rider.id, language=form.language)
+        return rider, await drafts.create(conn, rider.id, now)
+
+    async def _join(
+        self, conn: AsyncConnection, rider: Rider, draft: Draft, report_id: int
+    ) -> Joined:
+        """+1 to the report offered for this form (submit checked which)."""
+        result, report = await join_report(
+            conn, self.dispatcher, draft, rider.id, report_id, self.clock.now()
+        )
+        if result is not Join.JOINED or report is None:
+            raise Refused("form.join_stale")  # closed meanwhile: nothing is kept
+        return Joined(report, rider, replayed=False)
+
+
+def report_limit_key(rider: Rider) -> Hashable:
+    """Whom the reports-per-hour limit counts: a rider linked to Telegram shares Telegram's
+    count (kept by Telegram user id); a web-only rider has one of their own."""
+    telegram = rider.account(TELEGRAM)
+    return int(telegram) if telegram is not None else ("rider", rider.id)

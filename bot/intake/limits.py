@@ -5,7 +5,8 @@ Over the limit, the person is told once, politely, when they may go on; after th
 bot stays silent until the window has room again. Silence matters: answering every
 message of a flood would itself flood Telegram's budget for the bot.
 
-Channel-free: a person is an opaque id; time comes from the injected clock. The counts
+Channel-free: a person is an opaque key (Telegram counts a user id, the web a device or a
+rider: keys of different kinds never meet); time comes from the injected clock. The counts
 live in memory (a restart forgets them, which errs on the side of the rider).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -45,9 +47,9 @@ class SlidingLimit:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._people: dict[int, _Person] = {}
+        self._people: dict[Hashable, _Person] = {}
 
-    def check(self, person: int) -> Verdict:
+    def check(self, person: Hashable) -> Verdict:
         """May this person act now? Counts nothing (see `record`)."""
         now = self.clock.now()
         state = self._people.get(person)
@@ -62,21 +64,21 @@ class SlidingLimit:
         state.warned = True
         return Verdict.WARN
 
-    def record(self, person: int) -> None:
+    def record(self, person: Hashable) -> None:
         """Count one action of this person, now."""
         now = self.clock.now()
         if person not in self._people and len(self._people) >= PRUNE_ABOVE:
             self._prune(now)
         self._people.setdefault(person, _Person()).times.append(now)
 
-    def hit(self, person: int) -> Verdict:
+    def hit(self, person: Hashable) -> Verdict:
         """Check, and count the action when it is allowed."""
         verdict = self.check(person)
         if verdict is Verdict.ALLOW:
             self.record(person)
         return verdict
 
-    def free_at(self, person: int) -> datetime:
+    def free_at(self, person: Hashable) -> datetime:
         """When the person may act again (now, if they may already)."""
         now = self.clock.now()
         state = self._people.get(person)
@@ -106,16 +108,31 @@ class RiderLimits:
         self.messages = SlidingLimit(messages_per_minute, timedelta(minutes=1), clock)
         self.reports = SlidingLimit(reports_per_hour, timedelta(hours=1), clock)
 
-    def too_many_messages(self, person: int, lang: str, tz: ZoneInfo) -> texts.Html:
-        """The one polite answer to a flood: when the rider may go on (to the second)."""
-        free = _ceil(self.messages.free_at(person), timedelta(seconds=1))
-        return texts.t(lang, "limits.messages", time=f"{free.astimezone(tz):%H:%M:%S}")
+    def pace(self, person: Hashable, tz: ZoneInfo) -> str | None:
+        """One message of a channel that answers every request (the web page cannot stay
+        silent): counted when allowed (None); else when the person may go on."""
+        if self.messages.hit(person) is Verdict.ALLOW:
+            return None
+        return self.messages_free(person, tz)
 
-    def too_many_reports(self, person: int, lang: str, tz: ZoneInfo) -> texts.Html:
-        """The one polite answer to a report too many: when to submit it (to the minute)."""
+    def messages_free(self, person: Hashable, tz: ZoneInfo) -> str:
+        """When the person may write again, local time to the second (rounded up)."""
+        free = _ceil(self.messages.free_at(person), timedelta(seconds=1))
+        return f"{free.astimezone(tz):%H:%M:%S}"
+
+    def reports_free(self, person: Hashable, tz: ZoneInfo) -> str:
+        """When the person may report again, local time to the minute (rounded up)."""
         free = _ceil(self.reports.free_at(person), timedelta(minutes=1))
+        return f"{free.astimezone(tz):%H:%M}"
+
+    def too_many_messages(self, person: Hashable, lang: str, tz: ZoneInfo) -> texts.Html:
+        """The one polite answer to a flood: when the rider may go on (to the second)."""
+        return texts.t(lang, "limits.messages", time=self.messages_free(person, tz))
+
+    def too_many_reports(self, person: Hashable, lang: str, tz: ZoneInfo) -> texts.Html:
+        """The one polite answer to a report too many: when to submit it (to the minute)."""
         return texts.t(
-            lang, "limits.reports", count=self.reports.limit, time=f"{free.astimezone(tz):%H:%M}"
+            lang, "limits.reports", count=self.reports.limit, time=self.reports_free(person, tz)
         )
 
 

@@ -141,8 +141,17 @@ class MyReports:
         if report is None or (report.rider_id != rider_id and rider_id not in followers):
             return None
         reporter = report.rider_id == rider_id
-        kinds = RIDER_VISIBLE if reporter else FOLLOWER_VISIBLE
-        hidden = {"name": None} if reporter else {"name": None, "note": None, "text": None}
-        steps = [{**e, "data": {**e["data"], **hidden}} for e in history if e["kind"] in kinds]
+        steps = [rider_step(e, reporter) for e in history if rider_sees(e["kind"], reporter)]
         asks = reporter and report.status == Status.RESOLVED
         return ReportView(report, reporter, steps, asks)
+
+
+def rider_sees(kind: str, reporter: bool) -> bool:
+    """Whether a rider sees this kind of step: the reporter the conversation too."""
+    return kind in (RIDER_VISIBLE if reporter else FOLLOWER_VISIBLE)
+
+
+def rider_step(event: dict[str, Any], reporter: bool) -> dict[str, Any]:
+    """A step as a rider sees it: never a staff member's name; a follower not the words."""
+    hidden = {"name": None} if reporter else {"name": None, "note": None, "text": None}
+    return {**event, "data": {**event["data"], **hidden}}

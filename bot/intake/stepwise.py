@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.domain.geo import LatLon, valid_latlon
 from bot.domain.numbers import MAX_ID, parse_positive_int
 from bot.domain.routing import Route, Router
-from bot.intake.duplicates import similar_open_report
+from bot.intake.duplicates import Join, join_report, similar_open_report
 from bot.intake.tickets import Tickets
 from bot.messages import AskFor, Button, Outcome, Reply, say
 from bot.people.riders import RiderCtx
@@ -368,22 +368,17 @@ class Intake:
         if offered is None or offered.id != report_id:
             step = await self._step(ctx, draft)  # show what the draft really asks now
             return dataclasses.replace(step, toast=texts.t(ctx.lang, "button.stale"), alert=True)
-        now = self.clock.now()
         async with self.db.transaction() as conn:
-            report = await report_rows.get(conn, report_id)
-            if report is None or report.status in ("closed", "rejected"):
+            result, _ = await join_report(
+                conn, self.dispatcher, draft, ctx.rider.id, report_id, self.clock.now()
+            )
+            if result is Join.GONE:
                 return Outcome(toast=texts.t(ctx.lang, "duplicate.gone"), alert=True)
-            if not await drafts.close(conn, draft.id, "joined", now):
+            if result is Join.DRAFT_CLOSED:
                 fresh = await drafts.get(conn, draft.id)
                 assert fresh is not None
                 return await self._closed_draft(ctx, fresh)
-            if report.rider_id != ctx.rider.id:
-                await report_rows.add_follower(conn, report.id, ctx.rider.id, now)
-            await report_rows.add_event(
-                conn, report.id, "joined", "rider", ctx.rider.id, now, photos=len(draft.photos)
-            )
-            await self.dispatcher.refresh(report.id, conn)
-        return Outcome(edit=Reply(texts.t(ctx.lang, "duplicate.joined", ticket=report.id)))
+        return Outcome(edit=Reply(texts.t(ctx.lang, "duplicate.joined", ticket=report_id)))
 
     def _category_buttons(self, ctx: RiderCtx, draft_id: int) -> tuple[tuple[Button, ...], ...]:
         return tuple(

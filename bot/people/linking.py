@@ -26,6 +26,7 @@ from bot import texts
 from bot.casework.dispatch import Dispatcher
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import TELEGRAM
 from bot.intake.limits import SlidingLimit, Verdict
 from bot.messages import Answer, Outcome, say
 from bot.people.riders import RiderCtx
@@ -124,7 +125,7 @@ class Linking:
                 return Answer(False, "link.unknown_code")
             if here is not None and here.id == owner.id:
                 return Answer(True, "link.already")
-            if here is not None and here.tg_user_id is not None:
+            if here is not None and here.account(TELEGRAM) is not None:
                 # Two Telegram accounts are two people as far as we can tell: never merged.
                 raise _Refusal("link.other_telegram")
             if here is None:

@@ -1,4 +1,4 @@
-"""Who is talking: the rider behind a chat account, and the language to answer in."""
+"""Who is talking: the rider behind a channel account, and the language to answer in."""
 
 from __future__ import annotations
 
@@ -13,27 +13,31 @@ from storage.records import Rider
 
 @dataclass(frozen=True)
 class RiderCtx:
+    """A rider, the language to answer in, and the account they are writing from."""
+
     rider: Rider
     lang: str
+    account: str | None = None  # the account's id on its channel (None: not a chat)
 
     @property
     def chat_id(self) -> int:
-        """The rider's private Telegram chat: asked only on Telegram's paths, where one is."""
-        chat = self.rider.tg_user_id
-        assert chat is not None  # a rider who came by the web has none
-        return chat
+        """The rider's private chat with the bot, on chat channels (a chat is the account)."""
+        assert self.account is not None  # asked only on a chat channel's paths
+        return int(self.account)
 
 
 async def identify(
     db: Database,
     clock: Clock,
     *,
-    tg_user_id: int,
+    channel: str,
+    external_id: str,
     name: str,
     language_code: str | None,
     default_language: str,
 ) -> RiderCtx:
     """The rider for this account (created on first contact) and their language."""
     async with db.transaction() as conn:
-        rider = await riders.get_or_create(conn, tg_user_id, name, clock.now())
-    return RiderCtx(rider, pick_language(rider.language, language_code, default_language))
+        rider = await riders.get_or_create(conn, channel, external_id, name, clock.now())
+    lang = pick_language(rider.language, language_code, default_language)
+    return RiderCtx(rider, lang, external_id)

@@ -14,6 +14,7 @@ import logging
 from telegram import Update
 
 from bot.callbacks import Callback
+from bot.delivery.outbox import TELEGRAM
 from bot.intake.limits import Verdict
 from bot.messages import Outcome, say
 from bot.people.riders import RiderCtx
@@ -48,7 +49,7 @@ class FloodGate:
         user = update.effective_user
         services = self.services
         try:
-            ctx = await services.rider(user.id, user.full_name, user.language_code)
+            ctx = await services.rider(TELEGRAM, str(user.id), user.full_name, user.language_code)
             text = services.limits.too_many_messages(user.id, ctx.lang, services.config.timezone)
             await self.courier.deliver(update, say(text))
         except Exception:  # outside PTB's error handling: never let it end the task silently

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
 from bot.callbacks import decode
+from bot.delivery.outbox import TELEGRAM
 from bot.domain.geo import LatLon
 from bot.intake.stepwise import FetchError, PhotoInput
 from bot.messages import Outcome, say
@@ -22,7 +23,7 @@ from handlers.telegram.updates import message_of, user_of
 
 async def _rider(update: Update, context: SuishouContext) -> RiderCtx:
     user = user_of(update)
-    return await context.services.rider(user.id, user.full_name, user.language_code)
+    return await context.services.rider(TELEGRAM, str(user.id), user.full_name, user.language_code)
 
 
 async def start(update: Update, context: SuishouContext) -> None:
@@ -182,7 +183,7 @@ async def contact(update: Update, context: SuishouContext) -> None:
     ctx = await _rider(update, context)
     shared = message.contact
     assert shared is not None
-    own = shared.user_id == ctx.rider.tg_user_id and message.forward_origin is None
+    own = shared.user_id == ctx.chat_id and message.forward_origin is None
     outcome = await context.services.registration.set_phone(ctx, shared.phone_number, own=own)
     await context.courier.deliver(update, outcome)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from bot.intake.form import FormIntake
+from bot.intake.rider_inbox import RiderInbox
 from bot.services import Services
 from handlers.web.app import create_app
 from handlers.web.console import make_console
@@ -29,12 +30,14 @@ def build(
         router=services.router,
         dispatcher=services.dispatcher,
         clock=services.clock,
+        limits=services.limits,
     )
     key = secret if secret is not None else config.web.secret()
     app = create_app(
         config=config,
         intake=intake,
         my_reports=services.my_reports,
+        inbox=RiderInbox(db=services.db),
         answers=services.casework.answers,
         registration=services.registration,
         linking=services.linking,

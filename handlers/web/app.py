@@ -1,10 +1,11 @@
 """The web channel's ASGI application: the riders' phone page and what it posts to.
 
-Routes (handlers/web/pages.py, submit.py, mine.py, profile.py) identify the device, then
-call the core: bot/intake/form.py files a report, bot/intake/my_reports.py tells a rider about
-theirs, bot/casework/rider_answers.py takes their reply and their 已解决？ answer (as from
-Telegram),
-bot/intake/registration.py their 报到, bot/people/linking.py joins the device to a Telegram rider.
+Routes (handlers/web/pages.py, submit.py, news.py, mine.py, profile.py) identify the
+device, then call the core: bot/intake/form.py files a report (or a +1),
+bot/intake/my_reports.py tells a rider about theirs, bot/intake/rider_inbox.py what is new
+in them, bot/casework/rider_answers.py takes their reply and their 已解决？ answer (as from
+Telegram), bot/intake/registration.py their 报到, bot/people/linking.py joins the device to
+a Telegram rider.
 Static files (the page's script and style, and Leaflet) are served from inside the package:
 nothing comes from a CDN. Photos are never served to riders; the staff console
 (handlers/web/console/) serves a report's photos to staff signed in at its desk.
@@ -34,8 +35,9 @@ from bot.config import Config
 from bot.intake.form import FormIntake
 from bot.intake.my_reports import MyReports
 from bot.intake.registration import Registration
+from bot.intake.rider_inbox import RiderInbox
 from bot.people.linking import Linking
-from handlers.web import mine, pages, profile, submit
+from handlers.web import mine, news, pages, profile, submit
 from handlers.web.console import routes as console_routes
 from handlers.web.device import Signer
 
@@ -49,6 +51,7 @@ class Web:
     config: Config
     intake: FormIntake
     my_reports: MyReports
+    inbox: RiderInbox
     answers: RiderAnswers
     registration: Registration
     linking: Linking
@@ -69,6 +72,7 @@ def create_app(
     config: Config,
     intake: FormIntake,
     my_reports: MyReports,
+    inbox: RiderInbox,
     answers: RiderAnswers,
     registration: Registration,
     linking: Linking,
@@ -82,6 +86,7 @@ def create_app(
         config=config,
         intake=intake,
         my_reports=my_reports,
+        inbox=inbox,
         answers=answers,
         registration=registration,
         linking=linking,
@@ -100,7 +105,7 @@ def create_app(
         routes=[
             Route("/", pages.rider_page, methods=["GET"]),
             Route("/reports", submit.file_report, methods=["POST"]),
-            Route("/my", pages.my_reports, methods=["GET"]),
+            Route("/my", news.my_reports, methods=["GET"]),
             Route("/my/{report_id}", mine.my_report, methods=["GET"]),
             Route("/my/{report_id}/reply", mine.reply, methods=["POST"]),
             Route("/my/{report_id}/feedback", mine.feedback, methods=["POST"]),

@@ -2,12 +2,14 @@
 
 Each is a few short fields, url-encoded: a body over FORM_MAX is refused before it is read.
 Every one must come from this device's page: its signed cookie and the CSRF token the page
-carries (handlers/web/device.py). A refusal names the catalogue key that says why.
+carries (handlers/web/device.py). Each counts as one of the rider's messages, under the same
+per-minute limit as a Telegram rider's (bot/intake/limits.py, by device as Telegram counts by
+account). A refusal names the catalogue key that says why, and keeps what was typed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -15,6 +17,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 
 from handlers.web import device
+from storage import accounts
 
 FORM_MAX = 16 * 1024  # a reply of 800 characters, url-encoded, is about 7 KB
 
@@ -28,11 +31,15 @@ class Posted:
         return self.fields.get(name, "")
 
 
+@dataclass
 class FormRefused(Exception):
-    def __init__(self, key: str, status: int) -> None:
-        super().__init__(key)
-        self.key = key
-        self.status = status
+    key: str
+    status: int
+    values: dict[str, object] = field(default_factory=dict)  # for the key's text
+    fields: dict[str, str] = field(default_factory=dict)  # what was typed, to show again
+
+    def get(self, name: str) -> str:
+        return self.fields.get(name, "")
 
 
 async def posted(request: Request) -> Posted:
@@ -54,4 +61,8 @@ async def posted(request: Request) -> Posted:
     await form.close()
     if not web.signer.csrf_ok(device_id, fields.get("csrf")):
         raise FormRefused("form.bad_token", 403)
+    free = web.intake.limits.pace((accounts.WEB, device_id), web.config.timezone)
+    if free is not None:
+        fields.pop("csrf", None)
+        raise FormRefused("form.too_fast", 429, {"time": free}, fields)
     return Posted(device_id, fields)

@@ -1,6 +1,7 @@
 """One report on the rider's page: its timeline, the community's replies, a reply box, 已解决？.
 
-What the page shows comes from the core's view of the report (bot/intake/my_reports.py: staff
+Showing the page reads the report's news (bot/intake/rider_inbox.py). What the page shows comes
+from the core's view of the report (bot/intake/my_reports.py: staff
 names removed, a +1 follower sees the steps only); what the rider sends goes through the
 same use cases as in Telegram (bot/casework/rider_answers.py): the reply lands under the card in
 the community's chat, Fixed closes the report, Not fixed reopens it.
@@ -26,7 +27,7 @@ from bot.messages import Answer
 from bot.people.riders import RiderCtx
 from bot.texts.formatting import when
 from handlers.web.forms import FormRefused, posted
-from handlers.web.pages import current_device, render, rider_of
+from handlers.web.pages import current_device, render, rider_of, unread
 from handlers.web.words import lang_of, plain
 
 DONE = {  # ?done= after a redirect: what the rider's last action did
@@ -72,7 +73,16 @@ async def show(
     seen = await web.my_reports.view(rider.id, report_id) if rider and report_id else None
     if seen is None:  # a refused form says why; otherwise the report is "not found"
         code = status if status >= 400 else 404
-        return render(request, "report.html", lang, status=code, view=None, error=error)
+        return render(
+            request,
+            "report.html",
+            lang,
+            status=code,
+            view=None,
+            error=error,
+            unread=await unread(request, rider),
+        )
+    await web.inbox.seen(rider.id, report_id)  # its news is read once the page shows it
     values = {"ticket": seen.report.id}
     return render(
         request,
@@ -85,6 +95,7 @@ async def show(
         error=error,
         draft=draft,
         reply_max=REPLY_MAX,
+        unread=await unread(request, rider),
     )
 
 
@@ -92,7 +103,7 @@ def _page(config: Any, seen: ReportView, lang: str) -> dict[str, Any]:
     report = seen.report
     tz = config.timezone
     icon, name = config.category_label(report.category, lang)
-    steps = [_step(config, e, lang) for e in seen.steps]
+    steps = [step_view(config, e, lang) for e in seen.steps]
     resolution = next(
         (s["text"] for s in reversed(steps) if s["kind"] == "resolved" and s["text"]), None
     )
@@ -111,7 +122,7 @@ def _page(config: Any, seen: ReportView, lang: str) -> dict[str, Any]:
     }
 
 
-def _step(config: Any, event: dict[str, Any], lang: str) -> dict[str, Any]:
+def step_view(config: Any, event: dict[str, Any], lang: str) -> dict[str, Any]:
     """One line of the timeline, in plain words (the template escapes them)."""
     data, kind = event["data"], event["kind"]
     text = data.get("note") or data.get("text") or None
@@ -136,7 +147,10 @@ async def _form(request: Request, lang: str) -> Any:
     try:
         return await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        return await show(
+            request, lang, status=refused.status, error=error, draft=refused.get("text")
+        )
 
 
 async def reply(request: Request) -> Response:

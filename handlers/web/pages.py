@@ -1,4 +1,5 @@
-"""The rider's pages: the report form and their reports (one report: handlers/web/mine.py).
+"""The rider's pages: the report form (their reports: handlers/web/news.py, one report:
+handlers/web/mine.py), and what every page shares: rendering, the device, the unread badge.
 
 A device gets its signed cookie on its first visit; it becomes a rider with its first report.
 Another device's report is "not found" (404), never "forbidden": ticket numbers are counted
@@ -16,11 +17,9 @@ from starlette.responses import HTMLResponse, Response
 
 from bot import texts
 from bot.config import Config
-from bot.texts.formatting import when
 from handlers.web import device
 from handlers.web.words import LANG_COOKIE, lang_of, page_texts, plain
 from storage import accounts
-from storage import reports as report_rows
 
 MAX_SIDE = 2048  # photos are downscaled in the browser to this many pixels on the long side
 LANG_MAX_AGE = 400 * 24 * 3600
@@ -99,6 +98,7 @@ async def rider_page(request: Request) -> Response:
         request,
         "rider.html",
         lang,
+        unread=await unread(request),
         config_json=Markup(blob),
         categories=config.categories,
         max_photos=config.max_photos,
@@ -122,30 +122,6 @@ def map_centre(config: Config) -> list[float]:
     ]
 
 
-async def my_reports(request: Request) -> Response:
-    """This device's reports, newest first, with their status."""
-    web = _web(request)
-    config: Config = web.config
-    lang = lang_of(request, config.language)
-    rider = await rider_of(request)
-    rows = []
-    if rider is not None:
-        async with web.intake.db.transaction() as conn:
-            mine = await report_rows.for_rider(conn, rider.id, 20)
-        for report in mine:
-            icon, name = config.category_label(report.category, lang)
-            rows.append(
-                {
-                    "id": report.id,
-                    "label": f"{icon} {name}".strip(),
-                    "status": plain(lang, f"status.{report.status}"),
-                    "when": when(report.created_at, config.timezone, lang),
-                    "place": config.desk_name(report.community_id),
-                }
-            )
-    return render(request, "my.html", lang, reports=rows)
-
-
 async def rider_of(request: Request) -> Any:
     web = _web(request)
     known = device.device(request, web.signer)
@@ -153,3 +129,9 @@ async def rider_of(request: Request) -> Any:
         return None
     async with web.intake.db.transaction() as conn:
         return await accounts.rider_for(conn, accounts.WEB, known)
+
+
+async def unread(request: Request, rider: Any = None) -> int:
+    """How many updates this device's rider has not seen (the header's badge)."""
+    rider = rider or await rider_of(request)
+    return await _web(request).inbox.count(rider.id) if rider is not None else 0

@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.casework.cards import PLATFORM_KEYS
+from bot.delivery.outbox import TELEGRAM
 from bot.people.riders import RiderCtx
 from handlers.web.forms import FormRefused, posted
-from handlers.web.pages import current_device, render, rider_of
+from handlers.web.pages import current_device, render, rider_of, unread
 from handlers.web.words import lang_of, plain
 from storage import accounts
 
@@ -67,11 +68,12 @@ async def show(
             if known
             else None
         ),
-        linked=rider is not None and rider.tg_user_id is not None,
+        linked=rider is not None and rider.account(TELEGRAM) is not None,
         platforms=[(p, plain(lang, f"platform.{p}")) for p in PLATFORM_KEYS],
         typed=typed or {"name": known.get("name", ""), "platform": known.get("platform", "")},
         notice=plain(lang, notice, name=known.get("name", "")) if notice else None,
         error=error,
+        unread=await unread(request, rider),
     )
 
 
@@ -82,7 +84,13 @@ async def register(request: Request) -> Response:
     try:
         form = await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        typed = (
+            {"name": refused.get("name"), "platform": refused.get("platform")}
+            if refused.fields
+            else None
+        )
+        return await show(request, lang, status=refused.status, error=error, typed=typed)
     rider = await web.linking.ensure_rider(accounts.WEB, form.device, lang)
     answer = await web.registration.register(
         RiderCtx(rider, lang), form.get("name"), form.get("platform"), form.get("phone")
@@ -102,7 +110,8 @@ async def link(request: Request) -> Response:
     try:
         form = await posted(request)
     except FormRefused as refused:
-        return await show(request, lang, status=refused.status, error=plain(lang, refused.key))
+        error = plain(lang, refused.key, **refused.values)
+        return await show(request, lang, status=refused.status, error=error)
     answer = await web.linking.redeem(accounts.WEB, form.device, form.get("code"))
     if not answer.ok:
         status = STATUS.get(answer.key, 400)

@@ -2,7 +2,10 @@
 page shows as it is, with nothing the rider entered lost (the page keeps the form).
 
 Answers are JSON: 201 with the ticket (200 when the same submission key had already filed
-it), else an error status with `error` (the catalogue key) and `message` (its words).
+it); 200 with `similar` when an open report of the same category is close by (the page asks
+"same problem?" and posts the same form again with `join` = its ticket for +1, or with
+`separate` = 1 to file it anyway); 201 with `joined` after a +1 (200 when replayed); else an
+error status with `error` (the catalogue key) and `message` (its words).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from bot.domain.geo import LatLon
-from bot.intake.form import FormPhoto, Refused, ReportForm
+from bot.domain.numbers import MAX_ID, parse_positive_int
+from bot.intake.form import FormPhoto, Joined, Offered, Refused, ReportForm
 from bot.texts.formatting import when
 from handlers.web import device
 from handlers.web.words import lang_of, plain
@@ -30,6 +34,8 @@ STATUS = {
     "form.too_many": 429,
     "form.bad_form": 400,
     "form.bad_key": 400,
+    "form.too_fast": 429,
+    "form.join_stale": 409,
 }
 
 
@@ -75,15 +81,30 @@ async def file_report(request: Request) -> JSONResponse:
             location_source=_text(form, "source") or "gps",
             note=_text(form, "note"),
             language=lang,
+            join=_join(form),
+            separate=_text(form, "separate") == "1",
         )
     except _BadPoint:
         return _refuse(lang, "form.bad_location")
+    except _BadJoin:
+        return _refuse(lang, "form.join_stale")
     finally:
         await form.close()
     try:
         filed = await web.intake.submit(accounts.WEB, device_id, report_form)
     except Refused as refused:
         return _refuse(lang, refused.key, **refused.values)
+    if isinstance(filed, Offered):
+        return JSONResponse({"similar": _similar(web, filed, lang)})
+    if isinstance(filed, Joined):
+        return JSONResponse(
+            {
+                "joined": filed.report.id,
+                "message": plain(lang, "web.joined", ticket=filed.report.id),
+                "replayed": filed.replayed,
+            },
+            status_code=200 if filed.replayed else 201,
+        )
     report = filed.report
     community = config.community(report.community_id)
     kind = "kept" if not web.telegram_on else ("community" if community else "supervisors")
@@ -97,6 +118,34 @@ async def file_report(request: Request) -> JSONResponse:
         },
         status_code=200 if filed.replayed else 201,
     )
+
+
+def _similar(web: Any, offered: Offered, lang: str) -> dict[str, Any]:
+    """What the page shows of the open report nearby: no photo, no note, no place name."""
+    config = web.config
+    report = offered.similar.report
+    icon, name = config.category_label(report.category, lang)
+    return {
+        "ticket": report.id,
+        "category": f"{icon} {name}".strip(),
+        "distance": max(1, round(offered.similar.distance_m)),
+        "status": plain(lang, f"status.{report.status}"),
+        "when": when(report.created_at, config.timezone, lang),
+    }
+
+
+def _join(form: Any) -> int | None:
+    raw = _text(form, "join")
+    if not raw:
+        return None
+    ticket = parse_positive_int(raw, MAX_ID)
+    if ticket is None:
+        raise _BadJoin
+    return ticket
+
+
+class _BadJoin(ValueError):
+    pass
 
 
 class _BadPoint(ValueError):

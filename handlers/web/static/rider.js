@@ -6,7 +6,7 @@
   "use strict";
   var cfg = JSON.parse(document.getElementById("config").textContent);
   var lang = cfg.lang;
-  var state = { photos: [], pending: 0, point: null, source: null, category: null, busy: false };
+  var state = { photos: [], pending: 0, point: null, source: null, category: null, busy: false, similar: null };
   var locKey = "";
   var key = newKey();
 
@@ -37,6 +37,7 @@
       el.textContent = el.getAttribute("data-" + lang);
     });
     $("loc-status").textContent = locKey ? tr(locKey) : "";
+    renderSimilar();
     update();
   }
   $("lang").addEventListener("click", function () {
@@ -144,6 +145,7 @@
   }
   function setPoint(p, source, recentre) {
     state.point = p;
+    state.similar = null;
     state.source = source;
     locKey = { gps: "located", map: "location_picked", exif: "location_from_photo" }[source];
     $("loc-status").textContent = tr(locKey);
@@ -241,6 +243,7 @@
   document.querySelectorAll(".cat").forEach(function (button) {
     button.addEventListener("click", function () {
       state.category = button.getAttribute("data-code");
+      state.similar = null;
       document.querySelectorAll(".cat").forEach(function (b) {
         b.setAttribute("aria-pressed", b === button ? "true" : "false");
       });
@@ -260,6 +263,9 @@
     var names = missing();
     $("missing").textContent = names.length ? tr("missing", { missing: names.join(lang === "zh" ? "、" : ", ") }) : "";
     $("submit").disabled = state.busy || state.pending > 0 || names.length > 0;
+    $("submit").hidden = !!state.similar;
+    $("similar").hidden = !state.similar;
+    $("join").disabled = $("not-same").disabled = state.busy;
     $("submit").textContent = tr(state.busy ? "sending" : "submit");
   }
   function showError(message) {
@@ -268,9 +274,22 @@
   }
   $("report").addEventListener("submit", function (e) {
     e.preventDefault();
-    if (!state.busy && !missing().length) send(0);
+    if (!state.busy && !missing().length) send(0, {});
   });
-  function send(attempt) {
+  // ---- the same problem as an open report nearby? +1, or file it anyway ----------------
+  // The answer is the same form again (same key) with join=ticket or separate=1: nothing
+  // waits on the server in between, and a retried answer is still one +1 or one report.
+  function renderSimilar() {
+    var s = state.similar;
+    $("similar-line").textContent = s ? tr("similar_line", s) : "";
+  }
+  $("join").addEventListener("click", function () {
+    if (!state.busy && state.similar) send(0, { join: String(state.similar.ticket) });
+  });
+  $("not-same").addEventListener("click", function () {
+    if (!state.busy && state.similar) send(0, { separate: "1" });
+  });
+  function send(attempt, answer) {
     state.busy = true;
     showError("");
     update();
@@ -283,16 +302,28 @@
     form.append("lon", state.point.lng.toFixed(7));
     form.append("source", state.source);
     form.append("note", $("note").value);
+    Object.keys(answer).forEach(function (name) { form.append(name, answer[name]); });
     state.photos.forEach(function (p, i) { form.append("photo", p.blob, "photo" + (i + 1) + ".jpg"); });
     fetch(cfg.submitUrl, { method: "POST", body: form, credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
       .then(function (res) {
         state.busy = false;
-        if (res.ok) done(res.body); else { showError(res.body.message); update(); }
+        if (res.ok && res.body.similar) {
+          state.similar = res.body.similar;
+          renderSimilar();
+          update();
+          $("similar").scrollIntoView({ block: "center" });
+        } else if (res.ok) {
+          done(res.body);
+        } else {
+          if (res.body.error === "form.join_stale") state.similar = null;
+          showError(res.body.message);
+          update();
+        }
       }, function () {
         if (attempt < 3) {
           showError(tr("retrying"));
-          setTimeout(function () { send(attempt + 1); }, 1500 * Math.pow(2, attempt));
+          setTimeout(function () { send(attempt + 1, answer); }, 1500 * Math.pow(2, attempt));
         } else {
           state.busy = false;
           showError(tr("network_failed"));
@@ -301,9 +332,13 @@
       });
   }
   function done(body) {
+    var joined = body.joined !== undefined;
     var where = { community: "done_community", supervisors: "done_supervisors", kept: "done_kept" }[body.kind];
-    $("done-ticket").textContent = tr("done_ticket", { ticket: body.ticket });
-    $("done-where").textContent = tr(where, body);
+    $("done-title").setAttribute("data-t", joined ? "joined_title" : "done_title");
+    $("done-title").textContent = tr(joined ? "joined_title" : "done_title");
+    $("done-ticket").textContent = tr("done_ticket", { ticket: joined ? body.joined : body.ticket });
+    $("done-where").textContent = joined ? tr("joined", { ticket: body.joined }) : tr(where, body);
+    state.similar = null;
     $("report").hidden = true;
     $("done").hidden = false;
     window.scrollTo(0, 0);
@@ -312,6 +347,7 @@
     state.photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
     state.photos = [];
     state.category = null;
+    state.similar = null;
     key = newKey();
     $("note").value = "";
     document.querySelectorAll(".cat").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });

@@ -1,0 +1,296 @@
+"""The console map's data for a viewport: the reports in it, or a grid of clusters.
+
+Coordinates are the reports' own: WGS-84 degrees, as phones report them (a map drawn on
+GCJ-02 tiles converts the box before asking and the answer after). The answer stays small
+whatever the table holds: up to `cap` reports come back as points; beyond that the box is
+cut into a grid in SQL and each cell comes back as its count, its centroid and the worst
+state in it (overdue > new > accepted > awaiting > closed). The grid is aligned on
+360 / 2^k degrees, so panning does not reshuffle the clusters, with at most GRID cells
+across the box's longer side.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, case, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from storage.figures import EVERY, Scope
+from storage.queue import STATUSES, Group, in_scope, overdue_now
+from storage.tables import reports
+
+POINT_CAP = 2000
+GRID = 40
+# Worst first: the state a cluster is coloured by is its highest rank.
+RANK = {Group.OVERDUE: 4, Group.NEW: 3, Group.ACCEPTED: 2, Group.AWAITING: 1, Group.CLOSED: 0}
+BY_RANK = {rank: group for group, rank in RANK.items()}
+
+
+@dataclass(frozen=True)
+class BBox:
+    south: float
+    west: float
+    north: float
+    east: float
+
+    def __post_init__(self) -> None:
+        if not all(map(math.isfinite, (self.south, self.west, self.north, self.east))):
+            raise ValueError("the map box has a coordinate that is not a number")
+        if not (-90 <= self.south <= self.north <= 90):
+            raise ValueError(f"the map box's latitudes are out of order: {self}")
+        if not (-180 <= self.west <= self.east <= 180):
+            raise ValueError(f"the map box's longitudes are out of order: {self}")
+
+
+@dataclass(frozen=True)
+class Point:
+    id: int
+    lat: float
+    lon: float
+    category: str
+    state: Group
+
+
+@dataclass(frozen=True)
+class Cluster:
+    lat: float  # the centroid of its reports
+    lon: float
+    count: int
+    worst: Group
+    report_id: int | None  # the one report, when count is 1
+
+
+@dataclass(frozen=True)
+class Viewport:
+    points: list[Point]
+    clusters: list[Cluster]  # empty unless more than the cap matched
+    cell: float | None  # the grid's cell in degrees, when clustered
+
+
+class grid_cell(FunctionElement[int]):
+    """floor(x / cell) for x >= 0, as an integer (PostgreSQL's CAST rounds; SQLite's cuts)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(grid_cell)
+def _cell_default(element: grid_cell, compiler: Any, **kw: Any) -> str:
+    x, cell = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(FLOOR(({x}) / ({cell})) AS INTEGER)"
+
+
+@compiles(grid_cell, "sqlite")
+def _cell_sqlite(element: grid_cell, compiler: Any, **kw: Any) -> str:
+    x, cell = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(({x}) / ({cell}) AS INTEGER)"
+
+
+class unindexed(FunctionElement[Any]):
+    """The column, in a form SQLite will not look up in an index (`+x`): steers its planner,
+    which has no statistics, onto the index chosen here. PostgreSQL plans by its own."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(next(iter(element.clauses)), **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(next(iter(element.clauses)), **kw)}"
+
+
+def state_rank(now: datetime) -> ColumnElement[int]:
+    r = reports.c
+    return case(
+        (overdue_now(now), RANK[Group.OVERDUE]),
+        (r.status.in_(STATUSES[Group.NEW]), RANK[Group.NEW]),
+        (r.status.in_(STATUSES[Group.ACCEPTED]), RANK[Group.ACCEPTED]),
+        (r.status.in_(STATUSES[Group.AWAITING]), RANK[Group.AWAITING]),
+        else_=RANK[Group.CLOSED],
+    )
+
+
+def cell_size(box: BBox, grid: int = GRID) -> float:
+    """The largest 360 / 2^k degrees that cuts the box's longer side into at most `grid`."""
+    span = max(box.north - box.south, box.east - box.west, 1e-9)
+    return 360.0 / 2.0 ** math.floor(math.log2(360.0 * grid / span))
+
+
+# Reports still live (open, or waiting for the rider): a small share of the table, with a
+# partial index of their own. Written out, not bound, so SQLite sees that the query's
+# WHERE implies the index's.
+LIVE = reports.c.status.not_in([literal_column(f"'{s}'") for s in STATUSES[Group.CLOSED]])
+
+
+class Walk(enum.Enum):
+    """Which index the viewport walks: the planner is told by leaving the others' columns
+    unusable (`+x`), since SQLite without ANALYZE cannot tell a month from a city."""
+
+    LIVE = "live"  # ix_reports_map_live: only live reports asked for
+    TIME = "time"  # ix_reports_map_time: the period is the narrower of the two
+    PLACE = "place"  # ix_reports_map_place: the box is
+
+
+async def _walk(
+    conn: AsyncConnection,
+    box: BBox,
+    now: datetime,
+    groups: frozenset[Group] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Walk:
+    if groups is not None and Group.CLOSED not in groups:
+        return Walk.LIVE
+    if since is None:
+        return Walk.PLACE
+    r = reports.c
+    # The share of the reports' time and of their latitudes that the filter keeps, read off
+    # the ends of two indexes (four index seeks); reports are taken as evenly spread.
+    ends = (
+        await conn.execute(
+            select(
+                select(func.min(r.created_at)).scalar_subquery(),
+                select(func.min(r.lat)).scalar_subquery(),
+                select(func.max(r.lat)).scalar_subquery(),
+            )
+        )
+    ).one()
+    first, south, north = ends
+    if first is None:
+        return Walk.PLACE
+    span = max((now - first).total_seconds(), 1.0)
+    in_time = ((until or now) - max(since, first)).total_seconds() / span
+    in_place = (min(box.north, north) - max(box.south, south)) / max(north - south, 1e-9)
+    return Walk.TIME if in_time < in_place else Walk.PLACE
+
+
+def _where(
+    walk: Walk,
+    box: BBox,
+    now: datetime,
+    scope: Scope,
+    category: str | None,
+    groups: frozenset[Group] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    r = reports.c
+    # The live index is walked whole (a few percent of the table): SQLite would rather
+    # seek the latitudes of the full one.
+    lat = r.lat if walk is Walk.PLACE else unindexed(r.lat)
+    created = r.created_at if walk is Walk.TIME else unindexed(r.created_at)
+    found: list[ColumnElement[bool]] = [
+        lat.between(box.south, box.north),
+        r.lon.between(box.west, box.east),
+    ]
+    found += in_scope(scope)
+    if category is not None:
+        found.append(r.category == category)
+    if since is not None:
+        found.append(created >= since)
+    if until is not None:
+        found.append(created < until)
+    if walk is Walk.LIVE:
+        found.append(LIVE)
+    if groups is not None:
+        found.append(state_rank(now).in_([RANK[g] for g in groups]))
+    return found
+
+
+async def viewport(
+    conn: AsyncConnection,
+    box: BBox,
+    *,
+    now: datetime,
+    scope: Scope = EVERY,
+    category: str | None = None,
+    groups: frozenset[Group] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cap: int = POINT_CAP,
+    grid: int = GRID,
+) -> Viewport:
+    """The reports in `box` made in [since, until) and in one of `groups` (None: any)."""
+    r = reports.c
+    walk = await _walk(conn, box, now, groups, since, until)
+    where = _where(walk, box, now, scope, category, groups, since, until)
+    rank = state_rank(now).label("rank")
+    rows = (
+        await conn.execute(
+            select(r.id, r.lat, r.lon, r.category, rank).where(*where).limit(cap + 1)
+        )
+    ).all()
+    if len(rows) <= cap:
+        points = [Point(x.id, x.lat, x.lon, x.category, BY_RANK[x.rank]) for x in rows]
+        return Viewport(sorted(points, key=lambda p: p.id), [], None)
+    cell = cell_size(box, grid)
+    inner = (
+        select(
+            grid_cell(r.lat + 90.0, cell).label("y"),
+            grid_cell(r.lon + 180.0, cell).label("x"),
+            r.lat,
+            r.lon,
+            rank,
+            r.id,
+        )
+        .where(*where)
+        .subquery("placed")
+    )
+    p = inner.c
+    cells = (
+        select(
+            func.count().label("n"),
+            func.avg(p.lat).label("lat"),
+            func.avg(p.lon).label("lon"),
+            func.max(p.rank).label("worst"),
+            func.min(p.id).label("first"),
+        )
+        .group_by(p.y, p.x)
+        .order_by(p.y, p.x)
+    )
+    clusters = [
+        Cluster(c.lat, c.lon, c.n, BY_RANK[c.worst], c.first if c.n == 1 else None)
+        for c in (await conn.execute(cells)).all()
+    ]
+    return Viewport([], clusters, cell)
+
+
+def as_geojson(view: Viewport) -> dict[str, Any]:
+    """A FeatureCollection ([lon, lat] order, as GeoJSON has it)."""
+    features: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+            "properties": {"id": p.id, "category": p.category, "state": p.state.value},
+        }
+        for p in view.points
+    ]
+    features += [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {
+                "cluster": True,
+                "count": c.count,
+                "state": c.worst.value,
+                "id": c.report_id,
+            },
+        }
+        for c in view.clusters
+    ]
+    return {"type": "FeatureCollection", "features": features}
