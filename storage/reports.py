@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import CardMessage, Report
@@ -102,6 +102,14 @@ async def add_event(
             data=json.dumps(data, ensure_ascii=False, sort_keys=True),
         )
     )
+
+
+async def last_event_id(conn: AsyncConnection, report_id: int) -> int:
+    """The newest step of a report (0 before any): what a drawing of its card is as of."""
+    found = await conn.execute(
+        select(func.max(events.c.id)).where(events.c.report_id == report_id)
+    )
+    return found.scalar_one() or 0
 
 
 async def history(conn: AsyncConnection, report_id: int) -> list[dict[str, Any]]:

@@ -95,12 +95,15 @@ async def test_staff_sign_in_accept_and_resolve_while_a_colleague_watches(site: 
     li = await sign_in(site, "李四")
     await li.get_by_role("link", name="#1").click()
     await li.get_by_text("待受理").first.wait_for()
-    assert await li.locator("#map .leaflet-marker-icon").count() == 1
-    assert await li.locator(".photos img").evaluate("img => img.naturalWidth") > 0
+    await li.locator("#map .leaflet-marker-icon").wait_for()  # the map, with its pin
+    await li.wait_for_function(  # the rider's photo, served to signed-in staff
+        "() => { const i = document.querySelector('.photos img'); return i && i.naturalWidth > 0 }"
+    )
 
     wang = await sign_in(site, "王五")  # a colleague with the same report open
     await wang.goto(site.url + "console/r/1")
     await wang.evaluate("window.stillThisPage = true")
+    await wang.fill("#reply-text", "请把具体门牌号发来")  # typing when the step lands
 
     await li.get_by_role("button", name="✋ 受理").click()
     await li.get_by_text("已受理工单 #1。").wait_for()
@@ -111,6 +114,8 @@ async def test_staff_sign_in_accept_and_resolve_while_a_colleague_watches(site: 
     await wang.get_by_text("处理人：李四").wait_for(timeout=10_000)
     assert await wang.evaluate("window.stillThisPage === true")
     assert await wang.locator("#accept").count() == 0
+    assert await wang.input_value("#reply-text") == "请把具体门牌号发来"
+    assert await wang.locator("#changed").is_visible()
 
     await li.fill("#resolve-note", "已清理通道，电动车已移走")
     await li.get_by_role("button", name="✅ 办结").click()

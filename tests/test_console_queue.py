@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 from starlette.applications import Starlette
 
+from bot.domain.geo import LatLon
 from handlers import web
 from handlers.web.console import queue as queue_page
-from storage import console_queue
+from storage import queue as queue_rows
 from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage
 from tests.console import StaffBrowser, invite
 from tests.test_casework import card_of, staff_of
@@ -25,14 +26,11 @@ async def web_app(stage: Stage) -> AsyncIterator[Starlette]:
     yield app
 
 
-async def report(stage: Stage, app: Starlette, point: object, category: str, ticket: int) -> None:
+async def report(stage: Stage, app: Starlette, point: LatLon, category: str, ticket: int) -> None:
     phone = WebRider(app)
     await phone.open()
     answer = await phone.submit(
-        point=point,  # type: ignore[arg-type]
-        category=category,
-        note=f"第{ticket}件",
-        extra={"separate": "1"},  # a different problem, even at the same spot
+        point=point, category=category, note=f"第{ticket}件", extra={"separate": "1"}
     )
     assert answer.status_code == 201
     await card_recorded(stage, ticket)
@@ -73,6 +71,7 @@ async def test_a_community_sees_its_own_reports_by_tab(stage: Stage, web_app: St
     # Category and ticket number; a number of another desk finds nothing.
     assert tickets((await browser.open("/console?cat=sanitation")).text) == [3]
     assert tickets((await browser.open("/console?q=%233")).text) == [3]
+    assert tickets((await browser.open("/console?q=1")).text) == [1]  # found in any tab
     assert tickets((await browser.open("/console?q=2")).text) == []
     bad = (await browser.open("/console?q=abc")).text
     assert "工单号应为数字" in bad and tickets(bad) == []
@@ -107,7 +106,7 @@ async def test_overdue_reports_are_marked_and_urgent_first(
 async def test_pages_follow_one_another(
     stage: Stage, web_app: Starlette, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(console_queue, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queue_rows, "PAGE_SIZE", 2)
     for ticket in (1, 2, 3):
         await report(stage, web_app, IN_XIGUAN, "order", ticket)
     browser = await staff_at(stage, web_app, "xiguan")

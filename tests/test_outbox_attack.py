@@ -728,3 +728,25 @@ async def test_a_card_pressed_before_its_delivery_was_recorded_works(stage: Stag
     await stage.delivered()
     assert not any(a.get("show_alert") for a in stage.tg.callback_answers[-1:])
     assert await status(stage) == "accepted"
+
+
+async def test_a_step_taken_while_the_card_is_on_its_way_shows_on_it(stage: Stage) -> None:
+    """The card is drawn, then Telegram takes its time; meanwhile someone accepts the report
+    from the web console (no card to redraw yet). The card that lands must not stay at
+    待受理: it is redrawn once its delivery is recorded."""
+    from bot.people.staff import Seat
+
+    slow_cards(stage, 1.5)
+    stage.deliver_after_send = False
+    await reported(stage)
+    people = stage.services.staff
+    person = await people.create("刘芳")
+    await people.grant(person.id, "dongguan")
+    await stage.until(lambda: worker(stage).couriers["telegram"] is not None)
+    await asyncio.sleep(0.5)  # the card is drawn and on its way
+    assert not card_parts(stage, "dongguan")
+    await stage.services.casework.accept(Seat(person, "dongguan"), 1)
+    await stage.until(lambda: card_parts(stage, "dongguan"), timeout=10)
+    await stage.delivered(timeout=10)
+    assert "状态：处理中（刘芳）" in words(card_of(stage, "dongguan"))
+    assert card_parts(stage, "dongguan") == ["card"]  # redrawn in place, not posted again

@@ -221,6 +221,10 @@ class DeliverySteps:
 
     async def card(self, row: rows.Row, courier: Courier) -> None:
         event = row.payload.get("event")
+        async with self.db.transaction() as conn:
+            # What the drawing below is as of: a step taken while the card is on its way
+            # finds no card to redraw yet, so its delivery redraws it (see _carded).
+            as_of = await reports.last_event_id(conn, row.report_id or 0)
         drawn = await self.cards.draw(row.report_id or 0)
         if drawn is None or (event and not self._still_here(row, drawn[0].community_id)):
             async with self.db.transaction() as conn:  # the report moved on meanwhile
@@ -233,7 +237,7 @@ class DeliverySteps:
             # The chat shows the report's card already (the supervisors' escalation copy,
             # now standing in for a desk that refused it): no second card, but what posting
             # it means still happens (the rider hears where the report went).
-            await self._carded(row, report, [], here.chat_id, rows.DROPPED)
+            await self._carded(row, report, [], here.chat_id, rows.DROPPED, as_of)
             return
         # Photos an earlier try posted before its text failed: they are not posted again.
         photos_sent = [(int(c), int(m)) for c, m in row.payload.get("photos_sent", [])]
@@ -246,7 +250,7 @@ class DeliverySteps:
                     await rows.note_progress(conn, row.id, progress)
             raise
         chat_id = posted[-1].chat_id if posted else row.chat_id
-        await self._carded(row, report, posted, chat_id, rows.SENT)
+        await self._carded(row, report, posted, chat_id, rows.SENT, as_of)
 
     async def _carded(
         self,
@@ -255,8 +259,10 @@ class DeliverySteps:
         posted: list[CardMessage],
         chat_id: int,
         state: str,
+        as_of: int,
     ) -> None:
-        """Record a card's delivery and what it means, with the row's settlement.
+        """Record a card's delivery and what it means, with the row's settlement; a card
+        drawn before the report's latest step is redrawn (that step found no card yet).
 
         The rider's ticket says where the report went once its first desk card (its
         community's, a transfer's, or the supervisors' in place of a desk that refused it)
@@ -267,6 +273,7 @@ class DeliverySteps:
         now = self.clock.now()
 
         async def record(conn: AsyncConnection) -> None:
+            stale = await reports.last_event_id(conn, report.id) != as_of
             await reports.add_card_messages(conn, report.id, posted, now)
             history = await reports.history(conn, report.id)
             first = event is not None and not any(e["kind"] == "dispatched" for e in history)
@@ -286,6 +293,8 @@ class DeliverySteps:
             if first:
                 await self.tickets.settle(conn, report, fallback=bool(fallback))
             await rows.settle(conn, row.id, state, _now(), [p.message_id for p in posted])
+            if stale and posted:
+                await self.cards.refresh(report.id, conn)
 
         await self._keep(record)
 

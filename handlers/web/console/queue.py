@@ -19,7 +19,7 @@ from bot.texts.formatting import when
 from handlers.web.console.pages import lang, render, signed_out
 from handlers.web.console.sessions import SignedIn, console_of, signed_in
 from handlers.web.words import plain
-from storage import console_queue as q
+from storage import queue as q
 from storage.figures import EVERY, Scope
 
 SUPERVISORS_OWN = "_county"  # the community filter's value for the county centre's own queue
@@ -72,7 +72,7 @@ async def queue(request: Request) -> Response:
                 conn,
                 scope=scope,
                 now=now,
-                group=group,
+                group=None if ticket else group,  # a ticket number is found in any tab
                 category=category,
                 ticket=ticket,
                 order=order,
@@ -95,7 +95,8 @@ async def queue(request: Request) -> Response:
         tabs=[
             {
                 "key": g.value,
-                "count": counts[g],
+                "count": counts[g].count,
+                "capped": counts[g].capped,
                 "on": g is group,
                 "href": link(tab=g.value, after=None),
             }

@@ -26,10 +26,11 @@ from bot.texts.formatting import when
 from handlers.web.console.pages import lang, render, report_id_of, signed_out
 from handlers.web.console.sessions import SignedIn, console_of, signed_in
 from handlers.web.words import plain
+from storage import report_page, riders
 from storage import reports as report_rows
-from storage import riders
+from storage.figures import EVERY
 from storage.records import Report
-from storage.tables import events, report_followers
+from storage.tables import events
 
 POLL_SECONDS = 4
 SHA = re.compile(r"[0-9a-f]{64}")
@@ -104,12 +105,11 @@ async def _view(request: Request, report: Report) -> dict[str, Any]:
     lg = lang(request)
     tz = config.timezone
     async with console.db.transaction() as conn:
-        history = await report_rows.history(conn, report.id)
+        found = await report_page.read(conn, report.id, EVERY)  # the desk was checked
         rider = await riders.get(conn, report.rider_id)
-        joined = await conn.scalar(
-            select(func.count()).where(report_followers.c.report_id == report.id)
-        )
         version = await _version(conn, report)
+    history = found.timeline if found else []
+    joined = found.followers if found else 0
     label = rider_label(rider, lg) if rider is not None else "?"
     steps = [_step(config, e, lg, label) for e in history]
     point = LatLon(report.lat, report.lon)
@@ -140,7 +140,7 @@ async def _view(request: Request, report: Report) -> dict[str, Any]:
         },
         "steps": steps,
         "thread": [s for s in steps if s["kind"] in ("replied", "rider_replied")],
-        "followers": int(joined or 0),
+        "followers": joined,
         "can": {
             "accept": status in UNCLAIMED,
             "resolve": status is Status.ACCEPTED,

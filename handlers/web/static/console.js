@@ -26,12 +26,17 @@
     document.querySelectorAll("[data-live]").forEach(function (old) {
       var part = fresh.getElementById(old.id);
       if (!part) return;
-      // Words being typed survive the swap.
-      old.querySelectorAll("textarea").forEach(function (t) {
-        var same = part.querySelector("textarea[name='" + t.name + "']");
-        if (same && t.value) same.value = t.value;
+      // Words being typed, and a photo chosen, survive the swap (the file input itself moves).
+      var typed = {};
+      old.querySelectorAll("textarea").forEach(function (t) { if (t.value) typed[t.name] = t.value; });
+      old.querySelectorAll("input[type=file]").forEach(function (f) {
+        var same = part.querySelector("input[type=file][name='" + f.name + "']");
+        if (same && f.files && f.files.length) same.replaceWith(f);
       });
       old.replaceWith(part);
+      part.querySelectorAll("textarea").forEach(function (t) {
+        if (typed[t.name]) t.value = typed[t.name];
+      });
     });
     version = next.dataset.version;
     report.dataset.version = version;
