@@ -13,10 +13,10 @@ from tests.test_console_browser import Site, site  # noqa: F401 (the fixture)
 from tests.test_rider_intake import buttons
 
 
-async def supervisor(site: Site, name: str = "周主任") -> Any:
-    link = await site.stage.services.staff_links.invite(name, "county")
-    page = await site.desk()
-    await page.goto(site.local(link.url))
+async def supervisor(at: Site, name: str = "周主任") -> Any:
+    link = await at.stage.services.staff_links.invite(name, "county")
+    page = await at.desk()
+    await page.goto(at.local(link.url))
     await page.get_by_role("button", name="登录").click()
     await page.get_by_text(f"{name} · 壶关县网格化服务管理中心").wait_for()
     return page
