@@ -293,3 +293,19 @@ async def test_the_weekly_digest_as_the_chats_get_it(stage: Stage, web_app: Star
     assert week == week_of(datetime(2026, 11, 18, tzinfo=UTC), stage.config.timezone)
     await county.close()
     await xiguan.close()
+
+
+async def test_the_chart_is_drawn_anew_after_a_step(stage: Stage, web_app: Starlette) -> None:
+    """A chart is kept a minute for the same period; a step taken meanwhile redraws it."""
+    rider = await reported(stage)
+    zhang = staff_of(stage, "dongguan", "张三")
+    await accept(stage, zhang)
+    await resolve(stage, zhang, "已清理通道")
+    county = await at_desk(stage, web_app, "county")
+    waiting = (await county.open("/console/figures/chart.png?period=this_week")).content
+    again = (await county.open("/console/figures/chart.png?period=this_week")).content
+    assert again == waiting
+    await stage.send(rider.press(rider.last_bot_message(), "✅ 已解决"))
+    fixed = (await county.open("/console/figures/chart.png?period=this_week")).content
+    assert fixed.startswith(b"\x89PNG") and fixed != waiting
+    await county.close()

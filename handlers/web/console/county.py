@@ -9,9 +9,11 @@ be sent), map.py (the reports on a map, and its GeoJSON). Every number comes fro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -21,6 +23,11 @@ from handlers.web.console.choices import PERIODS, Chosen, Refusal
 from handlers.web.console.pages import lang, render
 from handlers.web.console.sessions import SignedIn, console_of
 from handlers.web.words import plain
+from storage.tables import events
+
+RECENT_SECONDS = 60.0
+RECENT_SIZE = 32
+Kept = dict[tuple[Hashable, ...], tuple[float, Any]]  # key → (kept until, value)
 
 
 def words(lg: str) -> Callable[..., str]:
@@ -67,3 +74,34 @@ def period_form(request: Request, chosen: Chosen) -> dict[str, Any]:
 
 def figures_of(request: Request) -> Figures:
     return Figures(console_of(request).db)
+
+
+async def recent(
+    request: Request, key: tuple[Hashable, ...], make: Callable[[], Awaitable[Any]]
+) -> Any:
+    """What `make` answers, kept a minute for the same key while no step was taken.
+
+    A chart takes a second or more to draw (matplotlib); a page opened again, or by a
+    colleague, gets the same picture at once. The newest event's id is part of the key, so
+    any step taken meanwhile (a report, an acceptance, a confirmation) draws it anew.
+    """
+    state = request.app.state
+    kept: dict[tuple[Hashable, ...], tuple[float, Any]] | None = getattr(
+        state, "county_kept", None
+    )
+    if kept is None:
+        kept = state.county_kept = {}
+    async with console_of(request).db.transaction() as conn:
+        last = await conn.scalar(select(func.max(events.c.id)))
+    full = (*key, last)
+    now = time.monotonic()
+    found = kept.get(full)
+    if found is not None and found[0] > now:
+        return found[1]
+    value = await make()
+    for stale in [k for k, (until, _) in kept.items() if until <= now]:
+        del kept[stale]
+    if len(kept) >= RECENT_SIZE:
+        kept.pop(next(iter(kept)))
+    kept[full] = (now + RECENT_SECONDS, value)
+    return value

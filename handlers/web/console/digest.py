@@ -23,11 +23,11 @@ from starlette.responses import Response
 from bot.domain.desks import Desk, desks
 from bot.people.staff import COUNTY
 from bot.reporting.digest import parse_week, previous_week, week_label
-from bot.reporting.digest_text import DigestWriter
+from bot.reporting.digest_text import Digest, DigestWriter
 from bot.reporting.metrics import Period, week_of
 from bot.texts.formatting import when
 from handlers.web.console.choices import Refusal
-from handlers.web.console.county import figures_of, refused, show, words
+from handlers.web.console.county import figures_of, recent, refused, show, words
 from handlers.web.console.pages import lang, signed_out
 from handlers.web.console.sessions import SignedIn, console_of, signed_in
 from storage.tables import digests_sent
@@ -82,7 +82,13 @@ async def page(request: Request) -> Response:
     except Refusal as refusal:
         return refused(request, who, refusal)
     writer = DigestWriter(config, figures_of(request))
-    digest = (await writer.build(period, only=desk))[0]
+
+    async def build() -> Digest:
+        return (await writer.build(period, only=desk))[0]
+
+    desk_key = desk.community.id if desk.community else COUNTY
+    minute = now.replace(second=0, microsecond=0)
+    digest = await recent(request, ("digest", key, desk_key, minute), build)
     label = week_label(period, tz)
     async with console.db.transaction() as conn:
         sent_at = await conn.scalar(
@@ -91,7 +97,6 @@ async def page(request: Request) -> Response:
             )
         )
     lg = lang(request)
-    desk_key = desk.community.id if desk.community else COUNTY
     prefix = f"{console.prefix}console/digest?"
 
     def link(**changes: str) -> str:

@@ -19,7 +19,7 @@ from bot.reporting.metrics import Metrics, percent, ranked
 from bot.reporting.period_chart import period_chart
 from bot.texts.formatting import hours
 from handlers.web.console.choices import Refusal, choose_period, county_only, reach
-from handlers.web.console.county import figures_of, period_form, refused, show, words
+from handlers.web.console.county import figures_of, period_form, recent, refused, show, words
 from handlers.web.console.pages import lang, signed_out
 from handlers.web.console.sessions import console_of, signed_in
 
@@ -141,12 +141,17 @@ async def chart(request: Request) -> Response:
     except Refusal as refusal:
         return Response(status_code=refusal.status)
     figures = figures_of(request)
-    counted = await figures.tallies(chosen.period, durations=False)
     lg = lang(request)
     title = words(lg)("chart_title", first=chosen.first.isoformat(), last=chosen.last.isoformat())
-    png = await period_chart(
-        config, figures, chosen.period, counted, now=now, lang=lg, title=title
-    )
+
+    async def draw() -> bytes | None:
+        counted = await figures.tallies(chosen.period, durations=False)
+        return await period_chart(
+            config, figures, chosen.period, counted, now=now, lang=lg, title=title
+        )
+
+    minute = now.replace(second=0, microsecond=0)
+    png = await recent(request, ("chart", *sorted(chosen.params.items()), lg, minute), draw)
     if png is None:
         return Response(status_code=503)
     return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=60"})
