@@ -301,6 +301,7 @@ async def test_the_chart_is_drawn_anew_after_a_step(stage: Stage, web_app: Starl
     zhang = staff_of(stage, "dongguan", "张三")
     await accept(stage, zhang)
     await resolve(stage, zhang, "已清理通道")
+    stage.clock.advance(minutes=1)  # the clock stays here: the same minute throughout
     county = await at_desk(stage, web_app, "county")
     waiting = (await county.open("/console/figures/chart.png?period=this_week")).content
     again = (await county.open("/console/figures/chart.png?period=this_week")).content
