@@ -101,11 +101,11 @@ class Stage:
         await self.delivered()
         return done
 
-    async def delivered(self, timeout: float = 5.0) -> bool:
+    async def delivered(self, timeout: float = 15.0) -> bool:
         """Wait until the outbox has nothing left to deliver soon."""
         return await self.services.delivery.drain(timeout)
 
-    async def settle(self, timeout: float = 3.0) -> None:
+    async def settle(self, timeout: float = 10.0) -> None:
         """Wait until pending album answers (job queue) have run."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -115,7 +115,7 @@ class Stage:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.02)
 
-    async def until(self, condition: Any, timeout: float = 5.0) -> Any:
+    async def until(self, condition: Any, timeout: float = 15.0) -> Any:
         """Wait for work the bot does beside the update (non-blocking handlers)."""
 
         def check() -> Any:
