@@ -171,6 +171,15 @@ async def test_resolve_with_a_note_and_an_after_photo_asks_the_rider(
     await staff.open("/console/r/1")
     assert (await staff.act(1, "accept", seen="dispatched")).status_code == 303
     await staff.open("/console/r/1")
+    huge = await staff.act(
+        1,
+        "resolve",
+        seen="accepted",
+        text="已处理",
+        files={"photo": ("big.jpg", b"\xff" * (stage.config.max_photo_bytes + 1), "image/jpeg")},
+    )
+    assert huge.status_code == 413 and "内容太大" in error_of(huge.text)
+    assert (await row(stage)).status == "accepted" and ">已处理</textarea>" in huge.text
     empty = await staff.act(1, "resolve", seen="accepted", text="  ")
     assert empty.status_code == 400 and "请写办结说明" in error_of(empty.text)
     done = await staff.act(

@@ -6,6 +6,7 @@ ends when the person signs out or is revoked, at once."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 
@@ -177,3 +178,16 @@ async def test_a_session_from_a_chat_link_lasts_a_working_day(
     assert (await browser.client.get("/console")).status_code == 200
     stage.clock.advance(minutes=11)
     assert (await browser.client.get("/console")).status_code == 401
+
+
+async def test_sign_ins_are_logged_without_the_token(
+    stage: Stage, browser: StaffBrowser, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    link = await invite(stage)
+    await browser.sign_in(link)
+    token = link.url.rsplit("/", 1)[-1]
+    signed = [r for r in caplog.records if r.getMessage() == "console signed in"]
+    assert len(signed) == 1 and signed[0].desk == "xiguan"  # type: ignore[attr-defined]
+    server = [r for r in caplog.records if r.name != "httpx"]  # httpx: the test's own browser
+    assert server and all(token not in str(r.__dict__) for r in server)

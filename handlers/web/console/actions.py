@@ -4,7 +4,7 @@ after-photo), transfer, reject with a reason.
 Each is a plain form carrying the CSRF token and the status the page showed (`seen`); the
 casework command (the contract's, the same the Telegram card calls) refuses a step that
 is not allowed, or one taken on a page that no longer shows the report as it stands
-("refused.changed"). A success redirects back to the page (Post/Redirect/Get: a reload
+("refused.changed_page"). A success redirects back to the page (Post/Redirect/Get: a reload
 never acts twice); a refusal shows the page again with the reason and the words kept.
 """
 
@@ -36,6 +36,8 @@ STATUS = {  # a refusal's HTTP status; anything else is 409 (the report's state 
     "refused.role": 403,
     "refused.wrong_chat": 403,
     "refused.not_member": 403,
+    "refused.revoked": 403,
+    "refused.no_ticket_desk": 404,
 }
 DONE = {  # ?done= after the redirect: what the page says happened
     "accept": "accepted",
@@ -64,6 +66,9 @@ async def act(request: Request) -> Response:
         return await show(request, who)  # another desk's, or none: "not found"
     console = console_of(request)
     max_bytes = console.config.max_photo_bytes + FORM_MAX if action == "resolve" else FORM_MAX
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        return await _say(request, who, 413, "console.too_big")
     form = await read_form(request, max_bytes=max_bytes, files=int(action == "resolve"))
     if form is None:
         return await _say(request, who, 400, "console.bad_form")
@@ -91,6 +96,11 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
             if not text:
                 return await _say(request, who, 400, "console.note_needed", draft=text)
             photo = await _photo(form)
+            if (
+                photo is not None
+                and (photo.size or 0) > console_of(request).config.max_photo_bytes
+            ):
+                return await _say(request, who, 413, "console.too_big", draft=text)
             done = await casework.resolve(who.seat, report_id, text, photo, seen_status=seen)
         elif action == "transfer":
             target = text_field(form, "to")

@@ -9,6 +9,8 @@ the same answer.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -16,6 +18,8 @@ from bot.people.signin import Kind
 from handlers.web.console import sessions
 from handlers.web.console.pages import desk_name, read_form, render, signed_out, text_field
 from handlers.web.console.sessions import COOKIE, console_of, cookie_path, signed_in
+
+log = logging.getLogger(__name__)
 
 
 def _token(request: Request) -> str:
@@ -47,6 +51,7 @@ async def use(request: Request) -> Response:
     token = _token(request)
     address = request.client.host if request.client else "?"
     if not console.limits.attempt(address, token):
+        log.warning("console sign-in attempts limited", extra={"reason": "limit"})
         return render(
             request, "signin.html", status=429, error="too_many", minutes=console.limits.minutes
         )
@@ -60,7 +65,12 @@ async def use(request: Request) -> Response:
         return render(request, "signin.html", status=403, error="bad_token")
     used = await console.links.use(token)
     if used is None:
+        log.info("console sign-in refused", extra={"reason": "link"})
         return render(request, "signin.html", status=404, error="link_bad")
+    log.info(
+        "console signed in",
+        extra={"staff": used.staff_id, "desk": used.desk, "link": used.kind.value},
+    )
     session_id = await console.sessions.start(used)
     response = RedirectResponse(f"{console.prefix}console", status_code=303)
     ttl = console.sessions.ttl(used)
