@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,7 @@ from bot.domain.geo import LatLon, valid_latlon
 from bot.domain.routing import Router
 from bot.intake.duplicates import Join, Nearby, join_report, nearest_open_report
 from bot.intake.limits import RiderLimits, Verdict
+from bot.intake.serial import OneAtATime
 from bot.people.riders import RiderCtx
 from storage import accounts, drafts, riders
 from storage import reports as report_rows
@@ -118,6 +119,7 @@ class FormIntake:
     dispatcher: Dispatcher
     clock: Clock
     limits: RiderLimits  # the same counts as Telegram's (bot/intake/limits.py)
+    _busy: OneAtATime = field(default_factory=OneAtATime, init=False, repr=False)
 
     async def rider(self, channel: str, external_id: str) -> Rider | None:
         """The rider behind a channel account, None before its first report."""
@@ -126,9 +128,14 @@ class FormIntake:
 
     async def submit(self, channel: str, external_id: str, form: ReportForm) -> FormResult:
         """File the form as a report, offer a similar one, or join it (+1); or find what this
-        key did before. Raises Refused."""
+        key did before. Raises Refused. One account's forms one at a time (bot/intake/serial.py).
+        """
         if not KEY_PATTERN.fullmatch(form.key):
             raise Refused("form.bad_key")
+        async with self._busy.hold((channel, external_id)):
+            return await self._submit(channel, external_id, form)
+
+    async def _submit(self, channel: str, external_id: str, form: ReportForm) -> FormResult:
         rider = await self.rider(channel, external_id)
         if rider is not None and (earlier := await self._earlier(rider, form.key)) is not None:
             return earlier
