@@ -142,7 +142,6 @@ def photo_files(world: World) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
-@pytest.mark.xfail(strict=True, reason="TODO")
 async def test_refused_forms_leave_no_photos_behind(world: World) -> None:
     """A form refused after its photos were checked (no location anywhere) keeps nothing:
     otherwise one device fills the disk with photos no report will ever show, unlimited,

@@ -43,7 +43,7 @@ from bot.people.riders import RiderCtx
 from storage import accounts, drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
-from storage.photos import PhotoRejected, PhotoStore, StoredPhoto
+from storage.photos import PhotoRejected, PhotoStore, ProcessedPhoto
 from storage.records import Draft, Report, Rider
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,8 @@ class FormIntake:
             self._check_report_limit(rider)
         else:
             self._check_pace(channel, external_id)
-        stored = [await self._keep(photo) for photo in form.photos]
-        point, source = self._where(form, stored)
+        checked = [await self._check_photo(photo) for photo in form.photos]
+        point, source = self._where(form, checked)
         if form.point is None and (offer := await self._offer(form, category.code, point)):
             return offer  # the place a photo was taken
         if form.join is not None:
@@ -159,7 +159,7 @@ class FormIntake:
             similar = await self._similar(category.code, point)
             if similar is None or similar.report.id != form.join:
                 raise Refused("form.join_stale")
-        made = (channel, external_id, form, stored, point, source)
+        made = (channel, external_id, form, checked, point, source)
         try:
             done = await self._make(rider, *made)
         except IntegrityError:
@@ -237,18 +237,19 @@ class FormIntake:
         if form.location_source not in LOCATION_SOURCES:
             raise Refused("form.bad_location")
 
-    async def _keep(self, photo: FormPhoto) -> StoredPhoto:
+    async def _check_photo(self, photo: FormPhoto) -> ProcessedPhoto:
+        """Checked, not yet stored: a form refused or offered after this keeps nothing."""
         try:
-            return await self.photos.save(photo.data)
+            return await self.photos.process(photo.data)
         except PhotoRejected as exc:
             log.info("form photo rejected", extra={"reason": exc.reason})
             raise Refused(f"form.rejected.{exc.reason}") from None
 
-    def _where(self, form: ReportForm, stored: list[StoredPhoto]) -> tuple[LatLon, str]:
+    def _where(self, form: ReportForm, photos: list[ProcessedPhoto]) -> tuple[LatLon, str]:
         """The rider's point; else where a gallery photo says it was taken."""
         if form.point is not None:
             return form.point, form.location_source
-        for photo in stored:
+        for photo in photos:
             if photo.gps and valid_latlon(*photo.gps):
                 return LatLon(*photo.gps), "exif"
         raise Refused("form.no_location")
@@ -259,11 +260,13 @@ class FormIntake:
         channel: str,
         external_id: str,
         form: ReportForm,
-        stored: list[StoredPhoto],
+        checked: list[ProcessedPhoto],
         point: LatLon,
         source: str,
     ) -> Filed | Joined:
-        """The draft (closed as it is made), and the report it files or the one it joins."""
+        """The draft (closed as it is made), and the report it files or the one it joins.
+        The photos are written now, just before the rows that name them."""
+        stored = [await self.photos.keep(photo) for photo in checked]
         category = self.config.category(form.category)
         assert category is not None
         route = self.router.route(point, category.code)
