@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 
+from bot.people.staff import COUNTY
 from handlers import web
 from storage.tables import reports, rider_reads, riders
 from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage
@@ -169,3 +170,18 @@ async def test_an_absurd_round_number_is_a_bad_form_not_a_crash(
     assert answer.status_code == 400
     assert "提交的内容不完整" in error_of(answer.text)
     await phone.close()
+
+
+# ---- staff seats ----------------------------------------------------------------------------
+
+
+def test_no_community_may_be_called_county(tmp_path: Path) -> None:
+    """A desk is a community id or "county" (the supervisors'): a community with the id
+    "county" would be the supervisors' desk, and a grant for it would let its staff act on
+    every community's reports. The configuration refuses the id."""
+    from tests.test_config import example, problems_of
+
+    raw = example()
+    raw["communities"][0]["id"] = COUNTY
+    text = "\n".join(problems_of(raw, tmp_path))
+    assert "communities[0].id:" in text and "county" in text
