@@ -13,14 +13,18 @@ import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 
+from bot.delivery.outbox import WEB
+from bot.offline import NoMembers
 from bot.people.staff import COUNTY
+from bot.services import Services
 from handlers import web
+from handlers.web.courier import WebCourier
 from storage.tables import reports, rider_reads, riders
-from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage
+from tests.conftest import IN_DONGGUAN, IN_XIGUAN, FakeClock, Stage, make_config
 from tests.images import jpeg
-from tests.test_web_http import SEPARATE, World, web_world
+from tests.test_web_http import CHATS, SECRET, SEPARATE, World, web_world
 from tests.test_web_profile import code_for
-from tests.web import WebRider, card_recorded
+from tests.web import WebRider, card_recorded, new_key
 
 
 @pytest.fixture
@@ -185,3 +189,43 @@ def test_no_community_may_be_called_county(tmp_path: Path) -> None:
     raw["communities"][0]["id"] = COUNTY
     text = "\n".join(problems_of(raw, tmp_path))
     assert "communities[0].id:" in text and "county" in text
+
+
+# ---- bad days -------------------------------------------------------------------------------
+
+
+async def test_a_submit_retried_after_a_restart_is_still_one_report(tmp_path: Path) -> None:
+    """The process dies after the report is committed but before the phone hears back; the
+    page retries the same form (same key, same cookie) against the restarted server."""
+    key = new_key()
+    config = make_config(tmp_path, CHATS, {})
+    cookies: Any = None
+    tickets = []
+    for _ in range(2):
+        services = Services.create(config, {WEB: WebCourier()}, FakeClock(), members=NoMembers())
+        await services.start()
+        app, _ = web.build(services, telegram_on=False, secret=SECRET)
+        phone = WebRider(app)
+        if cookies is not None:
+            phone.client.cookies = cookies
+        await phone.open()
+        cookies = phone.client.cookies
+        answer = await phone.submit(point=IN_DONGGUAN, key=key)
+        tickets.append((answer.status_code, answer.json().get("ticket")))
+        await phone.close()
+        await services.stop()
+    assert tickets == [(201, 1), (200, 1)]
+
+
+async def test_a_revoked_person_granted_a_desk_again_may_work_there(stage: Stage) -> None:
+    """A grant says "the person may work from this desk (again, if it had been revoked)";
+    the person's own revocation must end with it, or the new grant silently does nothing
+    (no desks, and every step refused as revoked)."""
+    people = stage.services.staff
+    person = await people.create("网页值班员")
+    await people.grant(person.id, "nanjie")
+    assert await people.revoke(person.id)
+    await people.grant(person.id, "nanjie")
+    assert await people.desks(person.id) == ["nanjie"]
+    again = await people.get(person.id)
+    assert again is not None and not again.revoked
