@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -24,7 +25,7 @@ from tests.conftest import IN_DONGGUAN, IN_XIGUAN, FakeClock, Stage, make_config
 from tests.images import jpeg
 from tests.test_web_http import CHATS, SECRET, SEPARATE, World, web_world
 from tests.test_web_profile import code_for
-from tests.web import WebRider, card_recorded, new_key
+from tests.web import BASE, WebRider, card_recorded, new_key
 
 
 @pytest.fixture
@@ -229,3 +230,63 @@ async def test_a_revoked_person_granted_a_desk_again_may_work_there(stage: Stage
     assert await people.desks(person.id) == ["nanjie"]
     again = await people.get(person.id)
     assert again is not None and not again.revoked
+
+
+async def test_a_reports_photo_is_reachable_by_no_url(world: World) -> None:
+    """Photos live in the data folder, never under the page's static files: no path trick
+    (dot segments, encoded slashes, the photo's own name) reaches one."""
+    phone = world.rider()
+    await phone.open()
+    assert (await phone.submit(point=IN_DONGGUAN)).status_code == 201
+    (photo,) = photo_files(world)
+    name, folder = photo.name, photo.parent.name
+    tries = [
+        f"/static/{folder}/{name}",
+        f"/static/../{folder}/{name}",
+        f"/static/%2e%2e/%2e%2e/%2e%2e/{folder}/{name}",
+        f"/static/..%2f..%2f{folder}%2f{name}",
+        f"/photos/{folder}/{name}",
+        f"/{name}",
+        f"/my/1/{name}",
+    ]
+    for path in tries:
+        answer = await phone.client.get(path)
+        assert answer.status_code in (404, 405), path
+        assert photo.read_bytes()[:64] not in answer.content, path
+    await phone.close()
+
+
+async def test_a_busy_database_is_a_server_error_the_page_retries_into_one_report(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite busy beyond its timeout mid-submit: the answer is a 5xx (the page's script
+    retries the same form on anything that is not its JSON), and the retry files it once."""
+    import sqlalchemy.exc
+
+    from storage import drafts
+
+    real = drafts.create
+    calls = 0
+
+    async def busy_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise sqlalchemy.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(drafts, "create", busy_once)
+    phone = world.rider()
+    phone.client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=world.app, raise_app_exceptions=False),
+        base_url=BASE,
+    )
+    await phone.open()
+    key = new_key()
+    first = await phone.submit(point=IN_DONGGUAN, key=key)
+    assert first.status_code == 500
+    again = await phone.submit(point=IN_DONGGUAN, key=key)
+    assert again.status_code == 201 and again.json()["ticket"] == 1
+    assert await world.count(reports) == 1
+    assert len(world.app.state.web.intake._busy) == 0  # the failed one let go of the device
+    await phone.close()
