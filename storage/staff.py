@@ -97,7 +97,7 @@ async def desks(conn: AsyncConnection, staff_id: int) -> list[str]:
 
 
 async def revoke(conn: AsyncConnection, staff_id: int, now: datetime) -> bool:
-    """The person may no longer act anywhere outside a chat; whether they were active."""
+    """The person may no longer act anywhere (a chat too); whether they were active."""
     changed = await conn.execute(
         update(staff)
         .where(staff.c.id == staff_id, staff.c.revoked_at.is_(None))
