@@ -1,8 +1,9 @@
 """One-time link codes, and merging one rider into another (a web device into a Telegram rider).
 
 A merge moves everything the device's rider owns — reports, drafts, +1s, their events as
-actor, their channel accounts — to the surviving rider and deletes the emptied row, in the
-caller's transaction, so the two are one person at once or not at all.
+actor, their channel accounts, how far they read each report — to the surviving rider and
+deletes the emptied row, in the caller's transaction, so the two are one person at once or
+not at all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from datetime import datetime
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.tables import drafts, events, link_codes, report_followers, reports, rider_accounts
+from storage import inbox
+from storage.tables import (
+    drafts,
+    events,
+    link_codes,
+    report_followers,
+    reports,
+    rider_accounts,
+    rider_reads,
+)
 from storage.tables import riders as rider_table
 
 
@@ -88,9 +98,18 @@ async def merge(conn: AsyncConnection, source: int, into: int) -> list[int]:
         update(rider_accounts).where(rider_accounts.c.rider_id == source).values(rider_id=into)
     )
     await conn.execute(delete(link_codes).where(link_codes.c.rider_id == source))
+    await _keep_reads(conn, source, into)
     await _keep_registration(conn, source, into)
     await conn.execute(delete(rider_table).where(rider_table.c.id == source))
     return moved
+
+
+async def _keep_reads(conn: AsyncConnection, source: int, into: int) -> None:
+    """What the device had read stays read; a report both had read keeps the further mark."""
+    read = await conn.execute(select(rider_reads).where(rider_reads.c.rider_id == source))
+    for row in read.all():
+        await inbox.mark_seen(conn, into, row.report_id, row.seen_event_id)
+    await conn.execute(delete(rider_reads).where(rider_reads.c.rider_id == source))
 
 
 async def _keep_registration(conn: AsyncConnection, source: int, into: int) -> None:

@@ -556,14 +556,28 @@ class PhotoStore:
         async with self._slots:
             return await asyncio.to_thread(self._save_sync, bytes(data))
 
-    def _save_sync(self, data: bytes) -> StoredPhoto:
-        processed = process_image(
+    async def process(self, data: bytes) -> ProcessedPhoto:
+        """Check and normalise without storing: a caller that may still refuse the whole
+        (the web form) keeps nothing on disk until it files (then `keep`)."""
+        async with self._slots:
+            return await asyncio.to_thread(self._process_sync, bytes(data))
+
+    async def keep(self, processed: ProcessedPhoto) -> StoredPhoto:
+        return await asyncio.to_thread(self._keep_sync, processed)
+
+    def _process_sync(self, data: bytes) -> ProcessedPhoto:
+        return process_image(
             data,
             max_side=self.max_side,
             max_pixels=self.max_pixels,
             max_bytes=self.max_bytes,
             max_decoded_bytes=self.max_decoded_bytes,
         )
+
+    def _save_sync(self, data: bytes) -> StoredPhoto:
+        return self._keep_sync(self._process_sync(data))
+
+    def _keep_sync(self, processed: ProcessedPhoto) -> StoredPhoto:
         path = self.path_for(processed.sha256)
         if not path.exists():
             self._write_atomic(path, processed.data)

@@ -71,7 +71,9 @@ async def rename(conn: AsyncConnection, staff_id: int, name: str) -> None:
 
 
 async def grant(conn: AsyncConnection, staff_id: int, desk: str, now: datetime) -> None:
-    """The person may work from `desk` (again, if it had been revoked)."""
+    """The person may work from `desk` (again, if it had been revoked: a grant after a
+    revocation reinstates the person, whose other desks stay revoked)."""
+    await conn.execute(update(staff).where(staff.c.id == staff_id).values(revoked_at=None))
     changed = await conn.execute(
         update(staff_grants)
         .where(staff_grants.c.staff_id == staff_id, staff_grants.c.desk == desk)
@@ -95,7 +97,7 @@ async def desks(conn: AsyncConnection, staff_id: int) -> list[str]:
 
 
 async def revoke(conn: AsyncConnection, staff_id: int, now: datetime) -> bool:
-    """The person may no longer act anywhere outside a chat; whether they were active."""
+    """The person may no longer act anywhere (a chat too); whether they were active."""
     changed = await conn.execute(
         update(staff)
         .where(staff.c.id == staff_id, staff.c.revoked_at.is_(None))

@@ -232,6 +232,10 @@ def _communities(r: Reader, raw: Mapping[str, Any], codes: set[str]) -> Iterator
             if not re.fullmatch(r"[A-Za-z0-9_]{1,24}", cid) or cid == "_sup":
                 # It travels inside button data (64 bytes at most).
                 r.problem(f"{path}.id", "use 1 to 24 ASCII letters, digits or _")
+            elif cid == "county":
+                # The supervisors' desk (bot/people/staff.py COUNTY): a community of that
+                # id would be it, and a grant for it a grant over every community.
+                r.problem(f"{path}.id", "'county' names the supervisors' desk; choose another")
             elif cid in seen:
                 r.problem(f"{path}.id", f"duplicate community id {cid!r}")
             seen.add(cid)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -38,11 +38,12 @@ from bot.domain.geo import LatLon, valid_latlon
 from bot.domain.routing import Router
 from bot.intake.duplicates import Join, Nearby, join_report, nearest_open_report
 from bot.intake.limits import RiderLimits, Verdict
+from bot.intake.serial import OneAtATime
 from bot.people.riders import RiderCtx
 from storage import accounts, drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
-from storage.photos import PhotoRejected, PhotoStore, StoredPhoto
+from storage.photos import PhotoRejected, PhotoStore, ProcessedPhoto
 from storage.records import Draft, Report, Rider
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class FormIntake:
     dispatcher: Dispatcher
     clock: Clock
     limits: RiderLimits  # the same counts as Telegram's (bot/intake/limits.py)
+    _busy: OneAtATime = field(default_factory=OneAtATime, init=False, repr=False)
 
     async def rider(self, channel: str, external_id: str) -> Rider | None:
         """The rider behind a channel account, None before its first report."""
@@ -126,9 +128,14 @@ class FormIntake:
 
     async def submit(self, channel: str, external_id: str, form: ReportForm) -> FormResult:
         """File the form as a report, offer a similar one, or join it (+1); or find what this
-        key did before. Raises Refused."""
+        key did before. Raises Refused. One account's forms one at a time (bot/intake/serial.py).
+        """
         if not KEY_PATTERN.fullmatch(form.key):
             raise Refused("form.bad_key")
+        async with self._busy.hold((channel, external_id)):
+            return await self._submit(channel, external_id, form)
+
+    async def _submit(self, channel: str, external_id: str, form: ReportForm) -> FormResult:
         rider = await self.rider(channel, external_id)
         if rider is not None and (earlier := await self._earlier(rider, form.key)) is not None:
             return earlier
@@ -142,8 +149,8 @@ class FormIntake:
             self._check_report_limit(rider)
         else:
             self._check_pace(channel, external_id)
-        stored = [await self._keep(photo) for photo in form.photos]
-        point, source = self._where(form, stored)
+        checked = [await self._check_photo(photo) for photo in form.photos]
+        point, source = self._where(form, checked)
         if form.point is None and (offer := await self._offer(form, category.code, point)):
             return offer  # the place a photo was taken
         if form.join is not None:
@@ -152,7 +159,7 @@ class FormIntake:
             similar = await self._similar(category.code, point)
             if similar is None or similar.report.id != form.join:
                 raise Refused("form.join_stale")
-        made = (channel, external_id, form, stored, point, source)
+        made = (channel, external_id, form, checked, point, source)
         try:
             done = await self._make(rider, *made)
         except IntegrityError:
@@ -230,18 +237,19 @@ class FormIntake:
         if form.location_source not in LOCATION_SOURCES:
             raise Refused("form.bad_location")
 
-    async def _keep(self, photo: FormPhoto) -> StoredPhoto:
+    async def _check_photo(self, photo: FormPhoto) -> ProcessedPhoto:
+        """Checked, not yet stored: a form refused or offered after this keeps nothing."""
         try:
-            return await self.photos.save(photo.data)
+            return await self.photos.process(photo.data)
         except PhotoRejected as exc:
             log.info("form photo rejected", extra={"reason": exc.reason})
             raise Refused(f"form.rejected.{exc.reason}") from None
 
-    def _where(self, form: ReportForm, stored: list[StoredPhoto]) -> tuple[LatLon, str]:
+    def _where(self, form: ReportForm, photos: list[ProcessedPhoto]) -> tuple[LatLon, str]:
         """The rider's point; else where a gallery photo says it was taken."""
         if form.point is not None:
             return form.point, form.location_source
-        for photo in stored:
+        for photo in photos:
             if photo.gps and valid_latlon(*photo.gps):
                 return LatLon(*photo.gps), "exif"
         raise Refused("form.no_location")
@@ -252,11 +260,13 @@ class FormIntake:
         channel: str,
         external_id: str,
         form: ReportForm,
-        stored: list[StoredPhoto],
+        checked: list[ProcessedPhoto],
         point: LatLon,
         source: str,
     ) -> Filed | Joined:
-        """The draft (closed as it is made), and the report it files or the one it joins."""
+        """The draft (closed as it is made), and the report it files or the one it joins.
+        The photos are written now, just before the rows that name them."""
+        stored = [await self.photos.keep(photo) for photo in checked]
         category = self.config.category(form.category)
         assert category is not None
         route = self.router.route(point, category.code)

@@ -86,7 +86,8 @@ class StaffDirectory:
             return await rows.desks(conn, staff_id)
 
     async def revoke(self, staff_id: int) -> bool:
-        """The person's grants end (their web sessions with them); whether they had any."""
+        """The person may no longer act, in any chat or page: grants and web sessions end,
+        and casework refuses them (bot/casework/permission.py); whether they were active."""
         async with self.db.transaction() as conn:
             return await rows.revoke(conn, staff_id, self.clock.now())
 

@@ -183,7 +183,7 @@ async def feedback(request: Request) -> Response:
         return form
     fixed = form.get("fixed")
     round_ = form.get("round")
-    if fixed not in ("y", "n") or not (round_.isascii() and round_.isdigit()):
+    if fixed not in ("y", "n") or not (round_.isascii() and round_.isdigit() and len(round_) < 10):
         return await show(request, lang, status=400, error=plain(lang, "form.bad_form"))
     ctx = await _ctx(request, lang)
     if ctx is None:
