@@ -114,6 +114,8 @@ class Stage:
                 raise AssertionError("album answer never came")
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.02)
+        if self.deliver_after_send:
+            await self.delivered()  # the album's answer goes out through the outbox
 
     async def until(self, condition: Any, timeout: float = 15.0) -> Any:
         """Wait for work the bot does beside the update (non-blocking handlers)."""
