@@ -55,7 +55,7 @@ from handlers.web.courier import WebCourier
 log = logging.getLogger(__name__)
 
 RIDER_COMMANDS = ("report", "my", "me", "link", "cancel", "lang", "help", "start")
-STAFF_COMMANDS = ("stats", "digest", "ticket", "export", "chatid")
+STAFF_COMMANDS = ("stats", "digest", "ticket", "export", "web", "chatid")
 DRAFT_SWEEP_INTERVAL = timedelta(minutes=1)
 
 
@@ -146,6 +146,7 @@ def _add_handlers(app: SuishouApp) -> None:
     app.add_handler(CommandHandler("stats", dispatcher.stats, groups_))
     app.add_handler(CommandHandler("digest", dispatcher.digest, groups_))
     app.add_handler(CommandHandler("export", dispatcher.export, groups_))
+    app.add_handler(CommandHandler("web", dispatcher.web, groups_))
     app.add_handler(CommandHandler(["report", "start", "help"], groups.private_only, groups_))
     app.add_handler(CommandHandler("start", rider.start, private))
     app.add_handler(CommandHandler("help", rider.help_, private))

@@ -14,6 +14,7 @@ from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.config.web import notes as web_notes
 from bot.logs import redact
+from bot.people import staff_cli
 from storage.database import Database
 from storage.db import create_engine, migrate
 
@@ -40,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     qr = sub.add_parser("qr", help="draw the rider link as a QR code poster (PNG)")
     qr.add_argument("--config", type=Path, default=Path("config.toml"))
     qr.add_argument("--out", type=Path, required=True)
+    staff_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "staff":
+        return staff_command(args)
     if args.command == "qr":
         return qr_command(args.config, args.out)
     if args.command == "check-config":
@@ -177,6 +181,13 @@ def export_command(path: Path, start: date, end: date, out: Path) -> int:
     count = asyncio.run(export())
     print(f"{out}: {count} report(s) from {start} to {end}")
     return 0
+
+
+def staff_command(args: argparse.Namespace) -> int:
+    config, problems = _load(args.config, need_token=False)
+    if problems or config is None:
+        return _report(problems)
+    return staff_cli.run(config, args)
 
 
 def qr_command(path: Path, out: Path) -> int:

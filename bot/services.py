@@ -32,6 +32,10 @@ from bot.intake.tickets import Tickets
 from bot.messages import Button, Outcome, Reply, say
 from bot.people.linking import Linking
 from bot.people.riders import RiderCtx, identify
+from bot.people.sessions import StaffSessions
+from bot.people.signin import StaffLinks
+from bot.people.signin_step import KIND as SIGNIN_KIND
+from bot.people.signin_step import SigninStep
 from bot.people.staff import StaffDirectory
 from bot.ports import Courier, MemberLookup
 from bot.reporting.digest import Digests
@@ -76,6 +80,9 @@ class Services:
     chat_moves: ChatMoves
     tickets: Tickets
     linking: Linking
+    staff_links: StaffLinks  # the console's one-time links (invites, /web)
+    staff_sessions: StaffSessions  # who is signed in to the console
+    signin: SigninStep  # /web: a sign-in link in a private message
 
     @classmethod
     def create(
@@ -123,10 +130,12 @@ class Services:
             cards=dispatcher,
             tickets=tickets,
         )
+        staff_links = StaffLinks(config=config, db=db, clock=clock, staff=staff)
+        signin = SigninStep(config=config, db=db, outbox=outbox, staff=staff, links=staff_links)
         delivery = DeliveryWorker(
             db=db,
             couriers=couriers,
-            steps=steps.for_worker(),
+            steps={**steps.for_worker(), SIGNIN_KIND: signin},
             backoff=backoff,
             # SQLite takes one writer: one worker, which owns every claim it finds.
             sole=db.engine.dialect.name == "sqlite",
@@ -170,6 +179,9 @@ class Services:
             ),
             chat_moves=moves,
             linking=Linking(config=config, db=db, clock=clock, dispatcher=dispatcher),
+            staff_links=staff_links,
+            staff_sessions=StaffSessions(db=db, clock=clock, staff=staff),
+            signin=signin,
         )
 
     async def start(self) -> None:

@@ -426,3 +426,32 @@ outbox = Table(
     Index("ix_outbox_chat", "channel", "chat_id", "state", "id"),
     Index("ix_outbox_state_due", "state", "not_before"),
 )
+
+
+# One-time links into the staff console (storage/staff_links.py): an invite made with
+# `suishou staff invite`, or a sign-in link asked for with /web in a dispatcher chat. Only
+# the token's SHA-256 is kept; a link works once, until it expires.
+staff_links = Table(
+    "staff_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("desk", String(32), nullable=False),  # a community id, or "county"
+    Column("kind", String(8), nullable=False),  # invite | signin
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+# Signed-in staff in the web console (storage/staff_sessions.py): the cookie holds the
+# session id, this table its SHA-256, so a stolen database holds no usable session.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("desk", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+)

@@ -255,7 +255,14 @@ async def test_command_menus_are_set_in_both_languages(stage: Stage) -> None:
     ]
     assert zh[0]["description"] == "上报隐患" and en[0]["description"] == "Report a hazard"
     staff = stage.tg.commands(scope={"type": "all_group_chats"}, language_code=None)
-    assert [c["command"] for c in staff] == ["stats", "digest", "ticket", "export", "chatid"]
+    assert [c["command"] for c in staff] == [
+        "stats",
+        "digest",
+        "ticket",
+        "export",
+        "web",
+        "chatid",
+    ]
 
 
 async def test_unreachable_community_chat_falls_back_to_the_supervisors(stage: Stage) -> None:

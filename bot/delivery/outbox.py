@@ -162,6 +162,13 @@ class Outbox:
             payload["link"] = link
         await self._put(conn, target, "edit", payload, report_id=report_id, channel=channel)
 
+    async def signin_link(
+        self, conn: AsyncConnection, target: ChatTarget, payload: dict[str, Any]
+    ) -> None:
+        """A one-time sign-in link to the staff console, made only when it is delivered (so
+        no usable link waits in the outbox): bot/people/signin_step.py."""
+        await self._put(conn, target, "signin_link", payload)
+
     async def pin(
         self, conn: AsyncConnection, report_id: int, target: ChatTarget, point: LatLon, under: int
     ) -> None:

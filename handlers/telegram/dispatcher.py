@@ -99,3 +99,17 @@ async def export(update: Update, context: SuishouContext) -> None:
         ChatTarget(where.chat_id, where.topic_id), context.args or []
     )
     await context.courier.deliver(update, outcome)
+
+
+async def web(update: Update, context: SuishouContext) -> None:
+    """/web: a one-time sign-in link to the console, for this chat's desk, sent privately."""
+    message = message_of(update)
+    where = _where(message)
+    user = user_of(update)
+    outcome = await context.services.signin.ask(
+        ChatTarget(where.chat_id, where.topic_id),
+        user.id,
+        user.full_name[:64],
+        anonymous=message.sender_chat is not None,
+    )
+    await context.courier.deliver(update, outcome)

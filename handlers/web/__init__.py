@@ -8,6 +8,7 @@ from bot.intake.form import FormIntake
 from bot.intake.rider_inbox import RiderInbox
 from bot.services import Services
 from handlers.web.app import create_app
+from handlers.web.console import make_console
 
 
 def build(
@@ -31,6 +32,7 @@ def build(
         clock=services.clock,
         limits=services.limits,
     )
+    key = secret if secret is not None else config.web.secret()
     app = create_app(
         config=config,
         intake=intake,
@@ -40,7 +42,10 @@ def build(
         registration=services.registration,
         linking=services.linking,
         clock=services.clock,
-        secret=secret if secret is not None else config.web.secret(),
+        secret=key,
         telegram_on=telegram_on,
+        console=lambda templates, prefix: make_console(
+            services, secret=key, templates=templates, prefix=prefix
+        ),
     )
     return app, intake

@@ -7,13 +7,16 @@ in them, bot/casework/rider_answers.py takes their reply and their 已解决？ 
 Telegram), bot/intake/registration.py their 报到, bot/people/linking.py joins the device to
 a Telegram rider.
 Static files (the page's script and style, and Leaflet) are served from inside the package:
-nothing comes from a CDN. Photos are never served at all.
+nothing comes from a CDN. Photos are never served to riders; the staff console
+(handlers/web/console/) serves a report's photos to staff signed in at its desk.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -35,6 +38,7 @@ from bot.intake.registration import Registration
 from bot.intake.rider_inbox import RiderInbox
 from bot.people.linking import Linking
 from handlers.web import mine, news, pages, profile, submit
+from handlers.web.console import routes as console_routes
 from handlers.web.device import Signer
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -76,6 +80,7 @@ def create_app(
     secret: bytes,
     telegram_on: bool,
     public_url: str | None = None,
+    console: Callable[[Environment, str], Any] | None = None,
 ) -> Starlette:
     web = Web(
         config=config,
@@ -108,6 +113,7 @@ def create_app(
             Route("/me", profile.register, methods=["POST"]),
             Route("/me/link", profile.link, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *(console_routes() if console is not None else []),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
@@ -118,6 +124,8 @@ def create_app(
         ],
     )
     app.state.web = web
+    if console is not None:  # the staff console (handlers/web/console/)
+        app.state.console = console(web.templates, web.prefix)
     return app
 
 
