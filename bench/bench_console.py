@@ -86,7 +86,10 @@ def _size(found: Any) -> str:
         return f"{len(found.rows)} rows"
     if isinstance(found, map_points.Viewport):
         if found.clusters:
-            return f"{len(found.clusters)} clusters of {sum(c.count for c in found.clusters)}"
+            total = sum(c.count for c in found.clusters)
+            if found.sample > 1:
+                return f"{len(found.clusters)} clusters of ≈{total} (1 in {found.sample} counted)"
+            return f"{len(found.clusters)} clusters of {total}"
         return f"{len(found.points)} points"
     if isinstance(found, dict):
         return " ".join(f"{g.value}={c.count}{'+' if c.capped else ''}" for g, c in found.items())

@@ -226,6 +226,8 @@ reports = Table(
     Index("ix_reports_county_urgent", "status", "deadline_at", "id", "category"),
     # The console's map (storage/map_points.py), covering: a small viewport walks the place,
     # a short period walks the time, the live reports (a few percent) have their own.
+    # PostgreSQL's carry the id too (SQLite's rowid is in every index): the map's sample
+    # and its clusters' first report are then read from the index alone.
     Index(
         "ix_reports_map_place",
         "lat",
@@ -235,6 +237,7 @@ reports = Table(
         "deadline_at",
         "category",
         "community_id",
+        postgresql_include=["id"],
     ),
     Index(
         "ix_reports_map_live",
@@ -247,6 +250,7 @@ reports = Table(
         "community_id",
         sqlite_where=text(LIVE_STATUSES),
         postgresql_where=text(LIVE_STATUSES),
+        postgresql_include=["id"],
     ),
     Index(
         "ix_reports_map_time",
@@ -257,6 +261,7 @@ reports = Table(
         "deadline_at",
         "category",
         "community_id",
+        postgresql_include=["id"],
     ),
     # The figures read only what a period touches; these indexes cover those queries
     # (storage/figures.py): made in the period, closed in it, open at its end, per rider.

@@ -360,6 +360,93 @@ async def test_beyond_the_cap_the_map_answers_with_clusters_counted_in_sql(
     first = shape["features"][0]
     assert first["geometry"]["coordinates"] == [clusters[0].lon, clusters[0].lat]
     assert first["properties"]["cluster"] is True
+    assert capped.sample == 1 and shape["sampled"] is False  # a small view is counted whole
+
+
+def cell_of(lat: float, lon: float, cell: float) -> tuple[int, int]:
+    return int((lat + 90) / cell), int((lon + 180) / cell)
+
+
+def members_by_cell(rows: list[Row], cell: float) -> dict[tuple[int, int], list[Row]]:
+    found: dict[tuple[int, int], list[Row]] = {}
+    for r in rows:
+        found.setdefault(cell_of(r.lat, r.lon, cell), []).append(r)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("filters", "target"),
+    [
+        ({}, 10),  # the pilot holds enough: it is the answer (every 10th ticket)
+        ({"since": NOW - timedelta(hours=150)}, 5),  # the period's tickets only
+        ({"category": "fire"}, 20),  # the pilot holds too few: a finer stride, walked
+        ({"groups": frozenset({Group.NEW, Group.OVERDUE})}, 12),
+    ],
+)
+async def test_a_view_of_many_reports_is_counted_on_every_kth_ticket_and_says_so(
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    filters: dict[str, object],
+    target: int,
+) -> None:
+    """Scaled down: a pilot of 24 tickets (one in 10), at least `target` reports counted."""
+    monkeypatch.setattr(map_points.map_sample, "PILOT", 24)
+    monkeypatch.setattr(map_points.map_sample, "TARGET", target)
+    async with engine.connect() as conn:
+        view = await map_points.viewport(conn, ALL, now=NOW, cap=20, grid=4, **filters)
+    since = filters.get("since")
+    groups = filters.get("groups")
+    matching = [
+        r
+        for r in ROWS
+        if (since is None or r.created_at >= since)  # type: ignore[operator]
+        and filters.get("category", r.category) == r.category
+        and (groups is None or r.group() in groups)  # type: ignore[operator]
+    ]
+    k = view.sample
+    assert view.points == [] and view.cell is not None and k > 1
+    shape = map_points.as_geojson(view)
+    assert shape["sampled"] is True and shape["sample_rate"] == pytest.approx(1 / k)
+    # Exactly the reports whose ticket is a multiple of k, each counting for k.
+    sampled = members_by_cell([r for r in matching if r.id % k == 0], view.cell)
+    exact = members_by_cell(matching, view.cell)
+    assert {cell_of(c.lat, c.lon, view.cell) for c in view.clusters} == set(sampled)
+    for c in view.clusters:
+        ours = sampled[cell_of(c.lat, c.lon, view.cell)]
+        assert c.count == k * len(ours) and c.report_id is None
+        assert c.lat == pytest.approx(sum(r.lat for r in ours) / len(ours))
+        # The colour is a state really in the cell, never worse than the cell's worst.
+        whole = exact[cell_of(c.lat, c.lon, view.cell)]
+        assert c.worst in {r.group() for r in whole}
+    # The estimate of the whole: within 30 % of the reports that match (stated tolerance).
+    assert abs(sum(c.count for c in view.clusters) - len(matching)) <= 0.3 * len(matching)
+
+
+async def test_the_sample_is_the_same_whichever_way_it_is_read(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By stride (ids looked up by key) and along the walked index (id % k = 0)."""
+    monkeypatch.setattr(map_points.map_sample, "PILOT", 24)
+    monkeypatch.setattr(map_points.map_sample, "TARGET", 10)
+    async with engine.connect() as conn:
+        by_stride = await map_points.viewport(conn, ALL, now=NOW, cap=20, grid=4)
+        monkeypatch.setattr(map_points.map_sample, "TARGET", 10_000)  # pilot never enough
+        monkeypatch.setattr(map_points.map_sample, "stride_for", lambda n: by_stride.sample)
+        walked = await map_points.viewport(conn, ALL, now=NOW, cap=20, grid=4)
+    assert by_stride.sample == walked.sample == 10
+    assert [(c.count, c.worst) for c in by_stride.clusters] == [
+        (c.count, c.worst) for c in walked.clusters
+    ]
+    for one, other in zip(by_stride.clusters, walked.clusters, strict=True):
+        assert (one.lat, one.lon) == pytest.approx((other.lat, other.lon))  # sums' order
+
+
+async def test_with_the_real_sizes_a_few_hundred_reports_are_counted_exactly(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as conn:
+        view = await map_points.viewport(conn, ALL, now=NOW, cap=20, grid=4)
+    assert view.sample == 1 and sum(c.count for c in view.clusters) == COUNT
 
 
 def test_a_box_upside_down_or_off_the_earth_is_refused() -> None:
