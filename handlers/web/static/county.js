@@ -66,7 +66,9 @@
         count += 1;
       }
     });
-    status.textContent = (found.clustered ? d.clustered : d.shown).replace("{count}", count);
+    // A sampled answer (a very large view) counts every k-th report, times k: about.
+    var shown = (found.sampled ? "≈" : "") + count;
+    status.textContent = (found.clustered ? d.clustered : d.shown).replace("{count}", shown);
   }
 
   form.addEventListener("submit", function (e) { e.preventDefault(); load(); });
