@@ -19,6 +19,7 @@ from storage.tables import (
     report_followers,
     report_photos,
     reports,
+    riders,
     staff_prompts,
 )
 
@@ -104,12 +105,17 @@ async def add_event(
     )
 
 
-async def last_event_id(conn: AsyncConnection, report_id: int) -> int:
-    """The newest step of a report (0 before any): what a drawing of its card is as of."""
+async def card_mark(conn: AsyncConnection, report_id: int) -> tuple[int, Any]:
+    """What a drawing of a report's card is as of: its newest step (0 before any) and
+    whether its rider could be reached (the card warns when not)."""
+    newest = select(func.max(events.c.id)).where(events.c.report_id == report_id)
     found = await conn.execute(
-        select(func.max(events.c.id)).where(events.c.report_id == report_id)
+        select(newest.scalar_subquery(), riders.c.unreachable_at)
+        .select_from(reports.join(riders, riders.c.id == reports.c.rider_id))
+        .where(reports.c.id == report_id)
     )
-    return found.scalar_one() or 0
+    row = found.first()
+    return (row[0] or 0, row[1]) if row else (0, None)
 
 
 async def history(conn: AsyncConnection, report_id: int) -> list[dict[str, Any]]:

@@ -11,18 +11,21 @@ desk does not ask on every press, and someone who leaves loses access within a m
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.lifecycle import Refused
 from bot.ports import MemberLookup, MembershipUnknown
+from storage import outbox as outbox_rows
 from storage import reports
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 MEMBERSHIP_TTL = timedelta(seconds=60)
+RECORDING_WAIT = 10.0  # s: a press on a message still being recorded waits this long at most
 MAX_REMEMBERED = 10_000  # (chat, person) pairs; expired ones are dropped beyond this
 
 
@@ -83,3 +86,17 @@ class Access:
             )
         if link is None or link.kind != kind or link.report_id != report_id:
             raise Refused("refused.stale")
+
+    async def recorded(self, chat_id: int) -> bool:
+        """Wait (a little) for the deliveries under way in the chat to be recorded; whether
+        there were any."""
+        async with self.db.transaction() as conn:
+            waiting = await outbox_rows.in_flight(conn, chat_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECORDING_WAIT
+        while waiting and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            async with self.db.transaction() as conn:
+                if not await outbox_rows.in_flight(conn, chat_id, waiting):
+                    break
+        return bool(waiting)

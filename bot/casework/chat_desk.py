@@ -7,7 +7,6 @@ The chat proves the desk: a person who belongs to the desk's chat now works ther
 
 from __future__ import annotations
 
-import asyncio
 import html
 from dataclasses import dataclass
 from typing import Any
@@ -39,10 +38,8 @@ from bot.domain.lifecycle import (
 from bot.domain.numbers import parse_ticket_id
 from bot.messages import Outcome, Reply, say
 from bot.people.staff import COUNTY, Seat, StaffDirectory
-from storage import outbox as outbox_rows
 from storage.records import CardMessage, Report
 
-RECORDING_WAIT = 10.0  # s: a reply to a message still being recorded waits this long at most
 TICKET_LINES = 30  # /ticket shows the latest steps (the outbox splits a long history)
 
 
@@ -123,18 +120,7 @@ class ChatDesk:
         return False
 
     async def _recorded(self, chat_id: int) -> bool:
-        """Wait (a little) for the deliveries under way in the chat to be recorded; whether
-        there were any."""
-        async with self.work.db.transaction() as conn:
-            waiting = await outbox_rows.in_flight(conn, chat_id)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RECORDING_WAIT
-        while waiting and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-            async with self.work.db.transaction() as conn:
-                if not await outbox_rows.in_flight(conn, chat_id, waiting):
-                    break
-        return bool(waiting)
+        return await self.work.access.recorded(chat_id)
 
     async def _pin(self, where: Where, report: Report, message_id: int) -> Outcome:
         """The location pin under the pressed card (checked to be this report's card here)."""

@@ -46,10 +46,16 @@ class RiderChat:
         report = await self.work.find(report_id)
         if report is None or report.rider_id != ctx.rider.id:
             return Outcome(toast=texts.t(ctx.lang, "button.stale"), alert=True)
+        access = self.work.access
         try:
-            await self.work.access.require_origin(
-                ctx.chat_id, message_id, report.id, REPORTER_LINK
-            )
+            try:
+                await access.require_origin(ctx.chat_id, message_id, report.id, REPORTER_LINK)
+            except Refused:
+                # Pressed the moment the question arrived: its delivery may still be being
+                # written down; wait for that rather than call the button stale.
+                if not await access.recorded(ctx.chat_id):
+                    raise
+                await access.require_origin(ctx.chat_id, message_id, report.id, REPORTER_LINK)
         except Refused as exc:
             return Outcome(toast=texts.t(ctx.lang, exc.key, ticket=report.id), alert=True)
         answer = await self.work.answers.feedback(ctx, report.id, fixed)

@@ -224,7 +224,7 @@ class DeliverySteps:
         async with self.db.transaction() as conn:
             # What the drawing below is as of: a step taken while the card is on its way
             # finds no card to redraw yet, so its delivery redraws it (see _carded).
-            as_of = await reports.last_event_id(conn, row.report_id or 0)
+            as_of = await reports.card_mark(conn, row.report_id or 0)
         drawn = await self.cards.draw(row.report_id or 0)
         if drawn is None or (event and not self._still_here(row, drawn[0].community_id)):
             async with self.db.transaction() as conn:  # the report moved on meanwhile
@@ -259,7 +259,7 @@ class DeliverySteps:
         posted: list[CardMessage],
         chat_id: int,
         state: str,
-        as_of: int,
+        as_of: tuple[int, Any],
     ) -> None:
         """Record a card's delivery and what it means, with the row's settlement; a card
         drawn before the report's latest step is redrawn (that step found no card yet).
@@ -273,7 +273,7 @@ class DeliverySteps:
         now = self.clock.now()
 
         async def record(conn: AsyncConnection) -> None:
-            stale = await reports.last_event_id(conn, report.id) != as_of
+            stale = await reports.card_mark(conn, report.id) != as_of
             await reports.add_card_messages(conn, report.id, posted, now)
             history = await reports.history(conn, report.id)
             first = event is not None and not any(e["kind"] == "dispatched" for e in history)
