@@ -18,11 +18,6 @@ from storage.tables import rider_accounts, riders
 WEB = "web"
 
 
-async def rider_for(conn: AsyncConnection, channel: str, external_id: str) -> Rider | None:
-    """The rider behind this account, or None before its first report."""
-    return await rider_rows.by_account(conn, channel, external_id)
-
-
 async def create_rider(
     conn: AsyncConnection,
     channel: str,

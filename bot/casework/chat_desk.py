@@ -113,14 +113,11 @@ class ChatDesk:
         try:
             await self.work.access.require_origin(where.chat_id, message_id, report.id)
         except Refused:
-            if not await self._recorded(where.chat_id):
+            if not await self.work.access.recorded(where.chat_id):
                 raise
             await self.work.access.require_origin(where.chat_id, message_id, report.id)
             return True
         return False
-
-    async def _recorded(self, chat_id: int) -> bool:
-        return await self.work.access.recorded(chat_id)
 
     async def _pin(self, where: Where, report: Report, message_id: int) -> Outcome:
         """The location pin under the pressed card (checked to be this report's card here)."""

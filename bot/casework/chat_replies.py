@@ -45,7 +45,12 @@ class ChatReplies:
         delivery is still being recorded (its id is written down just after Telegram took
         it): the reply waits for that, rather than being ignored."""
         prompt, link = await self._replied(where.chat_id, reply_to)
-        if prompt is None and link is None and to_bot and await self.desk._recorded(where.chat_id):
+        if (
+            prompt is None
+            and link is None
+            and to_bot
+            and await self.work.access.recorded(where.chat_id)
+        ):
             prompt, link = await self._replied(where.chat_id, reply_to)
         if prompt is not None:
             report_id = prompt.report_id

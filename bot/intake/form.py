@@ -124,7 +124,7 @@ class FormIntake:
     async def rider(self, channel: str, external_id: str) -> Rider | None:
         """The rider behind a channel account, None before its first report."""
         async with self.db.transaction() as conn:
-            return await accounts.rider_for(conn, channel, external_id)
+            return await riders.by_account(conn, channel, external_id)
 
     async def submit(self, channel: str, external_id: str, form: ReportForm) -> FormResult:
         """File the form as a report, offer a similar one, or join it (+1); or find what this

@@ -74,7 +74,7 @@ class Linking:
 
     async def rider_of(self, channel: str, external_id: str) -> Rider | None:
         async with self.db.transaction() as conn:
-            return await accounts.rider_for(conn, channel, external_id)
+            return await riders.by_account(conn, channel, external_id)
 
     async def ensure_rider(self, channel: str, external_id: str, language: str) -> Rider:
         """The account's rider, made now if it has none yet (报到 before a first report)."""
@@ -118,7 +118,7 @@ class Linking:
     async def _join(self, channel: str, external_id: str, code: str) -> Answer:
         now = self.clock.now()
         async with self.db.transaction() as conn:
-            here = await accounts.rider_for(conn, channel, external_id)
+            here = await riders.by_account(conn, channel, external_id)
             owner_id = await rows.use_code(conn, _hash(code), now)
             owner = await riders.get(conn, owner_id) if owner_id is not None else None
             if owner is None:

@@ -19,7 +19,7 @@ from bot import texts
 from bot.config import Config
 from handlers.web import device
 from handlers.web.words import LANG_COOKIE, lang_of, page_texts, plain
-from storage import accounts
+from storage import accounts, riders
 
 MAX_SIDE = 2048  # photos are downscaled in the browser to this many pixels on the long side
 LANG_MAX_AGE = 400 * 24 * 3600
@@ -128,7 +128,7 @@ async def rider_of(request: Request) -> Any:
     if known is None:
         return None
     async with web.intake.db.transaction() as conn:
-        return await accounts.rider_for(conn, accounts.WEB, known)
+        return await riders.by_account(conn, accounts.WEB, known)
 
 
 async def unread(request: Request, rider: Any = None) -> int:
