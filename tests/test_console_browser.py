@@ -6,7 +6,6 @@ answered by a blank image or refused, so nothing leaves the machine."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -17,10 +16,9 @@ import pytest
 
 from handlers import web
 from handlers.web.console import report as report_page
-from handlers.web.server import listen, server_for
 from tests.conftest import Stage, words
 from tests.test_casework import card_of, reported
-from tests.test_web_browser import ARGS, CHROMIUM, HOW, blank_tile
+from tests.test_web_browser import CHROMIUM, HOW, blank_tile, served_in_chromium
 
 playwright_api = pytest.importorskip(
     "playwright.async_api",
@@ -64,20 +62,8 @@ class Site:
 async def site(stage: Stage, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Site]:
     monkeypatch.setattr(report_page, "POLL_SECONDS", 1)  # the page polls every second
     app, _ = web.build(stage.services, telegram_on=True, secret=b"z" * 40)
-    sock = listen("127.0.0.1", 0)
-    server = server_for(app)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}/", stage, browser)
-        finally:
-            await browser.close()
-            server.should_exit = True
-            await task
-            sock.close()
+    async with served_in_chromium(app) as (url, browser):
+        yield Site(url, stage, browser)
 
 
 async def sign_in(site: Site, name: str) -> Any:

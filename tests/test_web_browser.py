@@ -15,6 +15,7 @@ import io
 import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,13 @@ class Site:
 async def site(stage: Stage) -> AsyncIterator[Site]:
     """The web page of the stage's county, served on a free port, Telegram on."""
     app, _ = web.build(stage.services, telegram_on=True, secret=b"b" * 40)
+    async with served_in_chromium(app) as (url, browser):
+        yield Site(url, stage, browser)
+
+
+@asynccontextmanager
+async def served_in_chromium(app: Any) -> AsyncIterator[tuple[str, Any]]:
+    """`app` served on a free port, and Debian's Chromium to open it with."""
     sock = listen("127.0.0.1", 0)
     server = server_for(app)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -104,7 +112,7 @@ async def site(stage: Stage) -> AsyncIterator[Site]:
     async with playwright_api.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}/", stage, browser)
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}/", browser
         finally:
             await browser.close()
             server.should_exit = True
