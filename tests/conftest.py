@@ -25,6 +25,7 @@ from bot.delivery.worker import Backoff
 from bot.domain.geo import LatLon, gcj02_to_wgs84
 from bot.services import Services
 from handlers.telegram.steady import RetryPolicy
+from storage.database import Database
 from tests.databases import database_url, drop_created
 from tests.fake_telegram import FakeRequest, FakeTelegram, Person
 
@@ -47,6 +48,10 @@ FAR_AWAY = wgs(36.4000, 113.5000)
 
 # The outbox's waits between tries of a failing message: short, so tests see the outcome.
 FAST_BACKOFF = Backoff(first=0.01, cap=0.05)
+
+# A transaction opened inside another by the same task stalls SQLite until its busy timeout:
+# in tests it is an error at once, so every path that nests is found.
+Database.strict_nesting = True
 
 
 class FakeClock:

@@ -268,7 +268,12 @@ class Intake:
 
     async def _closed_draft(self, ctx: RiderCtx, draft: Draft) -> Outcome:
         async with self.db.transaction() as conn:
-            report = await report_rows.by_draft(conn, draft.id)
+            return await self._closed_draft_in(conn, ctx, draft)
+
+    async def _closed_draft_in(
+        self, conn: AsyncConnection, ctx: RiderCtx, draft: Draft
+    ) -> Outcome:
+        report = await report_rows.by_draft(conn, draft.id)
         if report is not None:
             return Outcome(toast=texts.t(ctx.lang, "submit.already", ticket=report.id), alert=True)
         return Outcome(toast=texts.t(ctx.lang, f"draft.{draft.status}"), alert=True)
@@ -287,7 +292,7 @@ class Intake:
                 # Pressed twice: the first press won the race and made the report.
                 fresh = await drafts.get(conn, draft.id)
                 assert fresh is not None
-                return await self._closed_draft(ctx, fresh)
+                return await self._closed_draft_in(conn, ctx, fresh)
             report = await self.dispatcher.create_report(conn, ctx, draft, category, route)
             # The ticket (rider's chat) and the card (the desk's chat) leave side by side:
             # neither waits for the other, and both exist exactly when the report does.
@@ -377,7 +382,7 @@ class Intake:
             if result is Join.DRAFT_CLOSED:
                 fresh = await drafts.get(conn, draft.id)
                 assert fresh is not None
-                return await self._closed_draft(ctx, fresh)
+                return await self._closed_draft_in(conn, ctx, fresh)
         return Outcome(edit=Reply(texts.t(ctx.lang, "duplicate.joined", ticket=report_id)))
 
     def _category_buttons(self, ctx: RiderCtx, draft_id: int) -> tuple[tuple[Button, ...], ...]:
