@@ -19,7 +19,7 @@ tests/test_crash.py's business.
 The plan and the faults are seeded; the order in which concurrent handlers reach Telegram
 is not, so which call a fault meets may vary between runs: the invariants hold for any.
 It prints what it did, the faults met, the duplicates from lost answers and, on a failure,
-every call about the first tickets in trouble. People are done in 14 to 22 s on SQLite or
+every call about the first tickets in trouble. People are done in about 36 s on SQLite or
 PostgreSQL (2 cores), then the invariants get up to SETTLE_SECONDS for late deliveries.
 """
 
