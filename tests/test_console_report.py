@@ -246,3 +246,30 @@ async def test_a_step_on_telegram_changes_the_version_the_page_polls(
     moved = await staff.client.get("/console/r/1/version")
     assert moved.json()["version"] != first and moved.headers["cache-control"] == "no-store"
     await staff.close()
+
+
+async def test_a_duplicate_names_an_original_its_desk_can_see(
+    stage: Stage, web_app: Starlette
+) -> None:
+    """As on the card: rejected as a duplicate of another ticket, whose riders it joins;
+    a missing number, itself, a ticket that does not exist and another community's all get
+    one answer (numbers cannot be probed), and nothing changes."""
+    await rider_reports(stage, web_app)  # #1, 西关
+    second = await rider_reports(stage, web_app)  # #2, 西关: the same hazard
+    await rider_reports(stage, web_app, IN_DONGGUAN)  # #3, 东关's
+    staff = await signed_in(stage, web_app)
+    await staff.open("/console/r/2")
+    for of in ("", "2", "3", "999", "abc"):
+        refused = await staff.act(2, "reject", seen="dispatched", reason="duplicate", of=of)
+        assert refused.status_code == 400, of
+        assert "与它重复的另一个工单号" in error_of(refused.text)
+        assert (await row(stage, 2)).status == "dispatched"
+    done = await staff.act(2, "reject", seen="dispatched", reason="duplicate", of="#1")
+    assert done.status_code == 303
+    closed = await staff.open("/console/r/2")
+    assert "已驳回" in closed.text and "重复工单 #1" in closed.text
+    assert "另有 1 位骑手确认" in (await staff.open("/console/r/1")).text
+    await stage.delivered()
+    assert "#1" in (await second.open("/my/2")).text
+    await staff.close()
+    await second.close()

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from bot.casework.permission import actor_at
+from bot.casework.permission import actor_at, role_at
 from bot.casework.steps import NOTE_MAX, Steps
 from bot.domain.lifecycle import (
     FINAL,
@@ -100,16 +100,41 @@ class Casework(Steps):
         return Done(updated, "staff.transferred", {"ticket": report.id, "place": place})
 
     async def reject(
-        self, seat: Seat, report_id: int, reason: str, *, seen_status: str | None = None
+        self,
+        seat: Seat,
+        report_id: int,
+        reason: str,
+        *,
+        duplicate_of: int | None = None,
+        seen_status: str | None = None,
     ) -> Done:
-        if reason not in REJECT_REASONS or reason == "duplicate":
-            raise Refused("refused.stale")  # a duplicate is rejected from its card's prompt
+        """Rejected with a reason; a duplicate names its original, which the seat must be
+        able to see (its riders will follow it: never another community's report)."""
+        if reason not in REJECT_REASONS:
+            raise Refused("refused.stale")
         report, actor = await self._at(seat, report_id, seen_status)
-        told = await self.apply_reject(report, actor, reason)
+        original = None
+        if reason == "duplicate":
+            original = await self._original(seat, report, duplicate_of)
+        told = await self.apply_reject(
+            report, actor, reason, duplicate_of=original.id if original else None
+        )
         updated = await self.find(report.id)
         assert updated is not None
         key = "staff.rejected" if told else "staff.rejected_untold"
         return Done(updated, key, {"ticket": report.id})
+
+    async def _original(self, seat: Seat, report: Report, number: int | None) -> Report:
+        """The report a duplicate points to. Missing, another desk's and itself get one
+        refusal, so numbers cannot be probed."""
+        original = await self.find(number) if number else None
+        if original is None or original.id == report.id:
+            raise Refused("staff.bad_duplicate")
+        try:
+            role_at(seat.desk, original)
+        except Refused:
+            raise Refused("staff.bad_duplicate") from None
+        return original
 
     async def reply(self, seat: Seat, report_id: int, text: str) -> Done:
         """Words (and a photo) for the rider, on whichever channel they use."""

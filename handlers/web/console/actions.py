@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot import texts
 from bot.domain.lifecycle import Refused
+from bot.domain.numbers import parse_ticket_id
 from bot.intake.stepwise import PhotoInput
 from handlers.web.console.pages import (
     FORM_MAX,
@@ -38,6 +39,7 @@ STATUS = {  # a refusal's HTTP status; anything else is 409 (the report's state 
     "refused.not_member": 403,
     "refused.revoked": 403,
     "refused.no_ticket_desk": 404,
+    "staff.bad_duplicate": 400,
 }
 DONE = {  # ?done= after the redirect: what the page says happened
     "accept": "accepted",
@@ -47,7 +49,10 @@ DONE = {  # ?done= after the redirect: what the page says happened
     "reject": "rejected",
 }
 ACTIONS = tuple(DONE)
-WORDS = {"refused.stale": "console.bad_form"}  # a card's word that means "this form" here
+WORDS = {  # a card's word that means something else here
+    "refused.stale": "console.bad_form",
+    "staff.bad_duplicate": "console.bad_duplicate",
+}
 DONE_BY_KEY = {  # what the command said: the rider could not be told, say so
     "staff.resolved_unasked": "resolved_unasked",
     "staff.rejected_untold": "rejected_untold",
@@ -111,7 +116,12 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
             reason = text_field(form, "reason")
             if reason not in REASONS:
                 return await _say(request, who, 400, "console.bad_choice")
-            done = await casework.reject(who.seat, report_id, reason, seen_status=seen)
+            original = parse_ticket_id(text_field(form, "of")) if reason == "duplicate" else None
+            if reason == "duplicate" and original is None:
+                return await _say(request, who, 400, "console.bad_duplicate")
+            done = await casework.reject(
+                who.seat, report_id, reason, duplicate_of=original, seen_status=seen
+            )
     except Refused as exc:
         report = await visible_report(request, who)
         values = {"ticket": report_id, "name": (report.handler_name if report else None) or "?"}

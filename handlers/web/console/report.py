@@ -34,9 +34,8 @@ from storage.tables import events
 
 POLL_SECONDS = 4
 SHA = re.compile(r"[0-9a-f]{64}")
-# A duplicate names its original by a ticket number the card asks for in a reply; the
-# console offers the other reasons (the contract's reject takes no original).
-REASONS = tuple(r for r in REJECT_REASONS if r != "duplicate")
+# A duplicate names its original by ticket number (a field beside the reasons).
+REASONS = tuple(REJECT_REASONS)
 DONE = (
     "accepted",
     "replied",
