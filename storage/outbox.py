@@ -64,6 +64,19 @@ def _row(r: Any, interrupted: bool) -> Row:
     )
 
 
+async def recent(
+    conn: AsyncConnection, *, channel: str, chat_id: int, kind: str, since: datetime
+) -> int:
+    """How many messages of `kind` were put for this chat since `since`, in any state."""
+    query = select(func.count()).where(
+        outbox.c.channel == channel,
+        outbox.c.chat_id == chat_id,
+        outbox.c.kind == kind,
+        outbox.c.created_at >= since,
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
 async def put(
     conn: AsyncConnection,
     *,

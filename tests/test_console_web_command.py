@@ -93,3 +93,22 @@ async def test_a_revoked_person_gets_no_link(stage: Stage) -> None:
     await stage.send(staff.command("/web", chat=stage.chats["xiguan"]))
     assert "你的账号已停用" in words(stage.chat_messages("xiguan")[-1])
     assert not any(LINK.search(words(m)) for m in stage.tg.bot_messages(staff.id))
+
+
+async def test_web_again_and_again_gives_a_few_links_then_says_wait(stage: Stage) -> None:
+    """Each link is a live credential in a private message: a flood of /web from one person
+    makes three, then the group is told to look in the private chat; later it works again."""
+    staff = staff_of(stage, "xiguan", "张三")
+    await stage.send(staff.start())
+    for _ in range(6):
+        await stage.send(staff.command("/web", chat=stage.chats["xiguan"]))
+    links = [m for m in stage.tg.bot_messages(staff.id) if LINK.search(words(m))]
+    assert len(links) == 3
+    assert "请查看与机器人的私聊" in words(stage.chat_messages("xiguan")[-1])
+    other = staff_of(stage, "xiguan", "李四")  # a colleague is not held back by it
+    await stage.send(other.start())
+    await stage.send(other.command("/web", chat=stage.chats["xiguan"]))
+    assert LINK.search(words(stage.tg.bot_messages(other.id)[-1]))
+    stage.clock.advance(minutes=11)
+    await stage.send(staff.command("/web", chat=stage.chats["xiguan"]))
+    assert len([m for m in stage.tg.bot_messages(staff.id) if LINK.search(words(m))]) == 4

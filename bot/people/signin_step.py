@@ -10,7 +10,7 @@ to /start the bot first: the link is never posted in the group.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import texts
@@ -25,6 +25,10 @@ from storage import outbox as rows
 from storage.database import Database
 
 KIND = "signin_link"
+# Links one person may ask for with /web: each is a private message and a live credential,
+# so a person (or a script in their account) pressing /web again and again gets a few.
+LINKS_PER_WINDOW = 3
+WINDOW = timedelta(minutes=10)
 
 
 class SigninStep:
@@ -59,6 +63,14 @@ class SigninStep:
         if person.revoked:  # revoked people get no console, whatever chat they are in
             return say(texts.t(self.lang, "refused.revoked"))
         desk_id = desk.community.id if desk.community is not None else COUNTY
+        async with self.db.transaction() as conn:
+            since = self.outbox.clock.now() - WINDOW
+            asked = await rows.recent(
+                conn, channel="telegram", chat_id=user_id, kind=KIND, since=since
+            )
+        if asked >= LINKS_PER_WINDOW:
+            minutes = int(WINDOW.total_seconds() // 60)
+            return say(texts.t(self.lang, "console.web_too_often", minutes=minutes))
         await self.staff.grant(person.id, desk_id)
         payload = {
             "staff_id": person.id,
