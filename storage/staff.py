@@ -87,6 +87,20 @@ async def grant(conn: AsyncConnection, staff_id: int, desk: str, now: datetime) 
         )
 
 
+async def ungrant(conn: AsyncConnection, staff_id: int, desks: list[str], now: datetime) -> int:
+    """The person may no longer work from these desks (others stay); how many grants ended."""
+    changed = await conn.execute(
+        update(staff_grants)
+        .where(
+            staff_grants.c.staff_id == staff_id,
+            staff_grants.c.desk.in_(desks),
+            staff_grants.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return int(changed.rowcount or 0)
+
+
 async def desks(conn: AsyncConnection, staff_id: int) -> list[str]:
     rows = await conn.execute(
         select(staff_grants.c.desk)

@@ -112,3 +112,23 @@ async def test_web_again_and_again_gives_a_few_links_then_says_wait(stage: Stage
     stage.clock.advance(minutes=11)
     await stage.send(staff.command("/web", chat=stage.chats["xiguan"]))
     assert len([m for m in stage.tg.bot_messages(staff.id) if LINK.search(words(m))]) == 4
+
+
+async def test_leaving_the_desks_chat_ends_its_console(stage: Stage, web_app: Starlette) -> None:
+    """Telegram says 张三 left 西关's group: his console for 西关 refuses his next click; a
+    colleague who stayed keeps hers."""
+    browsers = {}
+    for name in ("张三", "李四"):
+        person = staff_of(stage, "xiguan", name)
+        await stage.send(person.start())
+        await stage.send(person.command("/web", chat=stage.chats["xiguan"]))
+        found = LINK.search(words(stage.tg.bot_messages(person.id)[-1]))
+        assert found
+        browsers[name] = (person, StaffBrowser(web_app))
+        assert (await browsers[name][1].sign_in(found.group(0))).status_code == 200
+    zhang, his = browsers["张三"]
+    await stage.send(zhang.leave(stage.chats["xiguan"]))
+    assert (await his.open("/console")).status_code == 401
+    assert (await browsers["李四"][1].open("/console")).status_code == 200
+    for _, browser in browsers.values():
+        await browser.close()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from bot.config import ChatTarget, Community, Config
 from storage.figures import EVERY, Scope
 
+COUNTY = "county"  # the supervisors' desk's id (a community's desk has the community's)
+
 
 @dataclass(frozen=True)
 class Desk:
@@ -21,6 +23,11 @@ class Desk:
     name: str
     chat: ChatTarget
     community: Community | None = None
+
+    @property
+    def id(self) -> str:
+        """The id staff grants and sessions name this desk by."""
+        return self.community.id if self.community is not None else COUNTY
 
     @property
     def is_county(self) -> bool:
@@ -48,3 +55,8 @@ def desk_at(config: Config, chat_id: int, topic_id: int | None) -> Desk | None:
     covering = [d for d in desks(config) if d.chat.covers(chat_id, topic_id)]
     covering.sort(key=lambda d: d.chat.topic_id is None)  # topic desks first (stable)
     return covering[0] if covering else None
+
+
+def desk_ids_in(config: Config, chat_id: int) -> list[str]:
+    """The desks held in this chat (a forum group may hold several, one per topic)."""
+    return [d.id for d in desks(config) if d.chat.chat_id == chat_id]

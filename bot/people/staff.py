@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.domain import desks
 from storage import staff as rows
 from storage.database import Database
 
-COUNTY = "county"  # the supervisors' desk
+COUNTY = desks.COUNTY  # the supervisors' desk
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,18 @@ class StaffDirectory:
     async def grant(self, staff_id: int, desk: str) -> None:
         async with self.db.transaction() as conn:
             await rows.grant(conn, staff_id, desk, self.clock.now())
+
+    async def left(self, channel: str, external_id: str, desk_ids: list[str]) -> int:
+        """The person behind this account left the chat of these desks: they no longer work
+        from them in the console either (their next click there is refused); other desks,
+        and the person, stay. How many grants ended (none for someone who never had one)."""
+        if not desk_ids:
+            return 0
+        async with self.db.transaction() as conn:
+            row = await rows.by_account(conn, channel, external_id)
+            if row is None:
+                return 0
+            return await rows.ungrant(conn, row.id, desk_ids, self.clock.now())
 
     async def desks(self, staff_id: int) -> list[str]:
         """The desks the person may work from outside a chat (none once revoked)."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 
+from bot.domain.desks import desk_ids_in
 from handlers.telegram.context import SuishouContext
+
+log = logging.getLogger(__name__)
 
 
 async def private_only(update: Update, context: SuishouContext) -> None:
@@ -31,7 +36,8 @@ async def chat_id(update: Update, context: SuishouContext) -> None:
 
 
 async def members_changed(update: Update, context: SuishouContext) -> None:
-    """Someone joined or left a group: their next staff action asks Telegram afresh."""
+    """Someone joined or left a group: their next staff action asks Telegram afresh; one who
+    left (or was removed from) a desk's chat no longer works from that desk in the console."""
     message = update.effective_message
     if message is None:
         return
@@ -39,6 +45,13 @@ async def members_changed(update: Update, context: SuishouContext) -> None:
     for user in people:
         if user is not None:
             context.services.access.forget(message.chat_id, user.id)
+    gone = message.left_chat_member
+    if gone is not None and not gone.is_bot:
+        services = context.services
+        here = desk_ids_in(services.config, message.chat_id)
+        ended = await services.staff.left("telegram", str(gone.id), here)
+        if ended:
+            log.info("console grants ended: left the chat", extra={"staff_desks": ended})
 
 
 async def migrated(update: Update, context: SuishouContext) -> None:
