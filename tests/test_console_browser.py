@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from handlers import web
+from handlers.web.console import live
 from handlers.web.console import report as report_page
 from tests.conftest import Stage, words
 from tests.test_casework import card_of, reported
@@ -60,7 +61,8 @@ class Site:
 
 @pytest.fixture
 async def site(stage: Stage, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Site]:
-    monkeypatch.setattr(report_page, "POLL_SECONDS", 1)  # the page polls every second
+    monkeypatch.setattr(report_page, "POLL_SECONDS", 1)  # the pages poll every second
+    monkeypatch.setattr(live, "POLL_SECONDS", 1)
     app, _ = web.build(stage.services, telegram_on=True, secret=b"z" * 40)
     async with served_in_chromium(app) as (url, browser):
         yield Site(url, stage, browser)
@@ -117,3 +119,18 @@ async def test_staff_sign_in_accept_and_resolve_while_a_colleague_watches(site: 
     await wang.get_by_text("已清理通道，电动车已移走").first.wait_for(timeout=10_000)
     assert await wang.evaluate("window.stillThisPage === true")
     assert li.errors == [] and wang.errors == []
+
+
+async def test_the_queue_shows_a_new_report_without_a_reload(site: Site) -> None:
+    stage = site.stage
+    await reported(stage)
+    li = await sign_in(site, "李四")
+    await li.locator("#row-1").wait_for()
+    await li.evaluate("window.stillThisPage = true")
+    await li.fill("input[name=q]", "12")  # typing a search when the report lands
+    await reported(stage, name="赵师傅")  # a second rider, on Telegram
+    await li.locator("#row-2").wait_for(timeout=10_000)
+    assert await li.locator("#changed").is_visible()
+    assert await li.evaluate("window.stillThisPage === true")
+    assert await li.input_value("input[name=q]") == "12"
+    assert li.errors == []

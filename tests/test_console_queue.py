@@ -137,3 +137,30 @@ async def test_supervisors_see_every_community_with_a_filter(
     assert tickets((await xiguan.open("/console?community=dongguan")).text) == [1]
     await browser.close()
     await xiguan.close()
+
+
+async def test_the_queue_version_moves_when_a_report_comes_or_a_step_is_taken(
+    stage: Stage, web_app: Starlette
+) -> None:
+    """The queue page polls it and fetches itself again only when it moved."""
+    assert (await StaffBrowser(web_app).client.get("/console/version")).status_code == 401
+    staff = await staff_at(stage, web_app, "dongguan")
+    page = await staff.open("/console")
+    assert 'data-version-url="/console/version"' in page.text
+    assert 'id="rows" data-live' in page.text
+
+    async def version() -> str:
+        answer = await staff.client.get("/console/version")
+        assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+        return str(answer.json()["version"])
+
+    empty = await version()
+    assert await version() == empty  # nothing happened: nothing to fetch
+    await report(stage, web_app, IN_DONGGUAN, "fire", 1)
+    arrived = await version()
+    assert arrived != empty
+    zhang = staff_of(stage, "dongguan", "张三")
+    await stage.send(zhang.press(card_of(stage, "dongguan"), "✋ 受理"))
+    assert await version() not in (empty, arrived)
+    assert re.fullmatch(r"[0-9a-f]{20}", await version())  # opaque: no counts of the county
+    await staff.close()

@@ -22,7 +22,7 @@ from bot.people.sessions import StaffSessions
 from bot.people.signin import StaffLinks
 from bot.people.staff import StaffDirectory
 from bot.services import Services
-from handlers.web.console import actions, digest, figures, ledger, queue, report, signin
+from handlers.web.console import actions, digest, figures, ledger, live, queue, report, signin
 from handlers.web.console import map as county_map
 from handlers.web.console.limits import SigninLimits
 from handlers.web.console.sessions import CookieSigner
@@ -71,6 +71,7 @@ def make_console(
 def routes() -> list[BaseRoute]:
     return [
         Route("/console", queue.queue, methods=["GET"]),
+        Route("/console/version", live.queue_version, methods=["GET"]),
         Route("/console/in/{token}", signin.show, methods=["GET"]),
         Route("/console/in/{token}", signin.use, methods=["POST"]),
         Route("/console/out", signin.sign_out, methods=["POST"]),

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from bot.domain.numbers import parse_ticket_id
 from bot.people.staff import COUNTY
 from bot.texts.formatting import when
+from handlers.web.console import live
 from handlers.web.console.pages import lang, render, signed_out
 from handlers.web.console.sessions import SignedIn, console_of, signed_in
 from handlers.web.words import plain
@@ -117,6 +118,7 @@ async def queue(request: Request) -> Response:
         ),
         supervisors_own=SUPERVISORS_OWN,
         notes=notes,
+        poll=live.POLL_SECONDS,
     )
 
 

@@ -1,7 +1,8 @@
-/* The console's report page: a small map of the spot, and a live page. Every few seconds it
- * asks the server for the report's version; when a step was taken elsewhere (on Telegram, by
- * a colleague) it fetches the page and swaps in its live parts, keeping what is being typed.
- * The point arrives already in the tiles' datum (the server shifts it for GCJ-02 tiles). */
+/* The console's live pages (a report, the queue) and the report's small map.
+ * Every few seconds a live page asks the server for its version; when it moved (a step taken
+ * on Telegram or by a colleague, a new report) it fetches the page again and swaps in the
+ * live parts that differ, keeping what is being typed, and says so. The report's point
+ * arrives already in the tiles' datum (the server shifts it for GCJ-02 tiles). */
 (function () {
   "use strict";
   var box = document.getElementById("map");
@@ -13,19 +14,20 @@
     }).addTo(map);
     L.marker(at).addTo(map);
   }
-  var report = document.getElementById("report");
-  if (!report) return;
-  var version = report.dataset.version;
-  var seconds = parseInt(report.dataset.poll, 10) || 4;
+  var page = document.querySelector("[data-version-url]");
+  if (!page) return;
+  var version = page.dataset.version || null; // the queue learns its version at the first poll
+  var seconds = parseInt(page.dataset.poll, 10) || 4;
   var busy = false;
 
   function swap(html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
-    var next = fresh.getElementById("report");
-    if (!next) return;
+    if (!fresh.getElementById(page.id)) return false;
+    var changed = false;
     document.querySelectorAll("[data-live]").forEach(function (old) {
       var part = fresh.getElementById(old.id);
-      if (!part) return;
+      if (!part || part.innerHTML === old.innerHTML) return;
+      changed = true;
       // Words being typed, and a photo chosen, survive the swap (the file input itself moves).
       var typed = {};
       old.querySelectorAll("textarea").forEach(function (t) { if (t.value) typed[t.name] = t.value; });
@@ -38,21 +40,20 @@
         if (typed[t.name]) t.value = typed[t.name];
       });
     });
-    version = next.dataset.version;
-    report.dataset.version = version;
-    document.getElementById("changed").hidden = false;
+    if (changed) document.getElementById("changed").hidden = false;
+    return true;
   }
 
   function poll() {
     if (busy || document.hidden) return;
     busy = true;
-    fetch(report.dataset.versionUrl, { credentials: "same-origin", cache: "no-store" })
+    fetch(page.dataset.versionUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (found) {
         if (!found || found.version === version) return null;
-        return fetch(location.pathname, { credentials: "same-origin", cache: "no-store" })
-          .then(function (r) { return r.text(); })
-          .then(swap);
+        return fetch(location.href, { credentials: "same-origin", cache: "no-store" })
+          .then(function (r) { return r.ok ? r.text() : ""; })
+          .then(function (html) { if (swap(html)) version = found.version; });
       })
       .catch(function () { /* the next poll tries again */ })
       .then(function () { busy = false; });
