@@ -78,12 +78,23 @@ async def test_when_telegram_cannot_say_nothing_happens_and_nothing_is_remembere
 ) -> None:
     rider = await reported(stage)
     zhang = staff_of(stage, "dongguan", "张三")
-    stage.tg.fail_next("getChatMember", 502, "Bad Gateway")
+    stage.tg.fail_next("getChatMember", 502, "Bad Gateway", times=3)  # each of its tries
     await stage.send(zhang.press(card_of(stage, "dongguan"), "✋ 受理"))
     assert last_alert(stage) == "暂时无法确认你是本群成员，请稍后再试。"
     assert (await row(stage)).status == "dispatched"
     await accept(stage, zhang)  # asked again, and this time Telegram answers
     assert "已被社区受理" in rider.last_bot_message()["text"]
+
+
+async def test_one_failed_membership_question_is_asked_again_at_once(stage: Stage) -> None:
+    """A single 502 from Telegram's frontends does not refuse a staff press."""
+    rider = await reported(stage)
+    zhang = staff_of(stage, "dongguan", "张三")
+    before = member_checks(stage)
+    stage.tg.fail_next("getChatMember", 502, "Bad Gateway")
+    await accept(stage, zhang)
+    assert "已被社区受理" in rider.last_bot_message()["text"]
+    assert member_checks(stage) - before == 2  # the failed question, and the one answered
 
 
 async def test_a_reply_handled_after_its_sender_left_is_refused(stage: Stage) -> None:

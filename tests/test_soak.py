@@ -46,7 +46,8 @@ from tests.invariants import (
 SEED = 20261120
 RIDERS, EACH = 30, 4  # 120 reports
 FAULT_RATE = 0.03  # of the bot's calls
-OUTAGE_EVERY = 200  # ticks: Telegram's frontends turn away the next few calls
+OUTAGE_EVERY = 200  # ticks: Telegram's frontends turn away the next few calls...
+OUTAGE_SECONDS = 0.5  # ...that come within this long (25 ticks): at a quiet moment, none
 WORK_SECONDS = 150.0  # at most, for the crowd to finish (36 s quiet, 66 s at load 4)
 SETTLE_SECONDS = 6.0  # at most, then, for what is owed to arrive
 EVIDENCE = 3  # tickets whose calls a failure lists
@@ -70,7 +71,7 @@ async def test_over_a_hundred_reports_through_a_normal_month_of_hiccups(stage: S
             break
         crowd.tick()
         if crowd.tick_no % OUTAGE_EVERY == 0:
-            tg.outage_calls(3)
+            tg.outage_calls(3, within=OUTAGE_SECONDS)
         stage.clock.advance(seconds=1)
         await asyncio.sleep(0.02)
     worked = time.monotonic() - started

@@ -84,6 +84,7 @@ class FakeTelegram(BotApiMethods, Faults, Inspection):
         self._outage_until: float | None = None
         self.outage_hits = 0  # calls an outage turned away (tests/fake_telegram/faults.py)
         self._outage_calls = 0
+        self._outage_calls_until: float | None = None
         self.pace: GroupPace | None = None  # Telegram's pace in groups, when on (faults.py)
         self._chaos: _Chaos | None = None  # random_faults (faults.py)
         self.faults_met: Counter[str] = Counter()  # injected faults, by kind, as calls met them

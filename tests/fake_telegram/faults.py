@@ -133,10 +133,13 @@ class Faults:
         with self._lock:
             self._outage_until = self.clock() + seconds
 
-    def outage_calls(self: FakeTelegram, count: int) -> None:
-        """The next ``count`` calls, whatever they are and whenever they come, get the 502."""
+    def outage_calls(self: FakeTelegram, count: int, *, within: float | None = None) -> None:
+        """The next ``count`` calls, whatever they are, get the 502; with ``within``, only
+        those that come in the next ``within`` seconds (an outage is a stretch of time: at a
+        quiet hour it may meet no call at all)."""
         with self._lock:
             self._outage_calls = count
+            self._outage_calls_until = None if within is None else self.clock() + within
 
     def lose_response(
         self: FakeTelegram,
@@ -238,6 +241,8 @@ class Faults:
         """The fault this call meets, if any (consumes it): "502", "lost-before",
         "lost-after", or "429:<retry_after>" (flood control, answered by the Bot API)."""
         with self._lock:
+            if self._outage_calls_until is not None and self.clock() >= self._outage_calls_until:
+                self._outage_calls, self._outage_calls_until = 0, None
             if self._outage_calls > 0 or (
                 self._outage_until is not None and self.clock() < self._outage_until
             ):
