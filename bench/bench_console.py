@@ -11,8 +11,8 @@ ANALYZE, as the bot runs it); then the whole page through the app, in-process
 (bench/_console_pages.py: a desk's staff member and a supervisor signed in).
 Each step: one warm-up, then median and p95 of --repeat runs.
 The county is bench/_console_world.py's. With --pg, a database of its own is made on
-127.0.0.1:5432 (or SUISHOU_TEST_DATABASE_URL's server, which also turns --pg on) and dropped
-at the end (unless --keep-pg).
+127.0.0.1:5432 (or SUISHOU_TEST_DATABASE_URL's server, which also turns --pg on), named
+SUISHOU_BENCH_PG_DATABASE if set, and dropped at the end (unless --keep-pg).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ from storage.tables import reports  # noqa: E402
 PG_SERVER = os.environ.get("SUISHOU_TEST_DATABASE_URL", "").strip() or (
     "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-PG_DATABASE = "suishou_bench_console"
+# Sessions sharing a server each name their own (SUISHOU_BENCH_PG_DATABASE).
+PG_DATABASE = os.environ.get("SUISHOU_BENCH_PG_DATABASE", "suishou_bench_console")
 DEEP = 2000  # the deep page starts after this many rows (page 41)
 
 
