@@ -58,6 +58,7 @@ async def test_the_page_shows_the_report_and_its_photos_to_its_desk_only(
     assert page.status_code == 200
     text = page.text
     assert "工单 #1" in text and "社会治安" in text and "待受理" in text
+    assert "上报人：骑手 #0001" in text and "上报人：上报人" not in text  # said once
     assert "骑手 #0001" in text and "井盖破损" in text and "骑手上报" in text
     assert 'id="map" data-lat="36.' in text and "leaflet.js" in text
     assert 'name="seen" value="dispatched"' in text and 'id="accept"' in text
