@@ -22,10 +22,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    cast,
+    literal_column,
     select,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.types import TypeDecorator
 
@@ -224,21 +227,11 @@ reports = Table(
     Index("ix_reports_desk_urgent", "community_id", "status", "deadline_at", "id", "category"),
     Index("ix_reports_county_newest", "status", "id", "category"),
     Index("ix_reports_county_urgent", "status", "deadline_at", "id", "category"),
-    # The console's map (storage/map_points.py), covering: a small viewport walks the place,
-    # a short period walks the time, the live reports (a few percent) have their own.
+    # The console's map (storage/map_points.py), covering: a small viewport walks the place
+    # (ix_reports_map_strip, below), a short period walks the time, the live reports (a few
+    # percent) have their own.
     # PostgreSQL's carry the id too (SQLite's rowid is in every index): the map's sample
     # and its clusters' first report are then read from the index alone.
-    Index(
-        "ix_reports_map_place",
-        "lat",
-        "lon",
-        "created_at",
-        "status",
-        "deadline_at",
-        "category",
-        "community_id",
-        postgresql_include=["id"],
-    ),
     Index(
         "ix_reports_map_live",
         "lat",
@@ -294,6 +287,32 @@ reports = Table(
         "created_at",
     ),
     Index("ix_reports_rider_created", "rider_id", "created_at", "outcome", "accepted_at"),
+)
+
+# Strips of latitude per degree (~220 m each): the map's place index starts with the strip,
+# then the longitude, so a viewport is read as a few short runs (one per strip it crosses)
+# instead of the whole band of its latitudes across the county.
+LAT_STRIPS = 512
+
+
+def lat_strip(lat: ColumnElement[float]) -> ColumnElement[int]:
+    """The latitude's strip, as indexed: the same expression, constants written out (a
+    bound value would not match the index's). SQLite's CAST truncates, PostgreSQL's
+    rounds: callers ask for a strip more on either side (storage/map_points.py)."""
+    return cast((lat + literal_column("90")) * literal_column(str(LAT_STRIPS)), Integer)
+
+
+Index(
+    "ix_reports_map_strip",
+    lat_strip(reports.c.lat),
+    reports.c.lon,
+    reports.c.lat,
+    reports.c.created_at,
+    reports.c.status,
+    reports.c.deadline_at,
+    reports.c.category,
+    reports.c.community_id,
+    postgresql_include=["id"],
 )
 
 report_photos = Table(
