@@ -192,9 +192,11 @@ async def _walk(
 
 
 def in_strips(box: BBox) -> ColumnElement[bool]:
-    """The strips of latitude the box crosses, one more on either side (the database's
-    CAST may round where Python's floor cuts); the box's own test stays exact."""
-    low = math.floor((box.south + 90) * LAT_STRIPS) - 1
+    """The strips of latitude the box crosses, and the next one north: PostgreSQL's CAST
+    rounds where SQLite's cuts (floor, for these positive values). The same IEEE sums in
+    Python and in the database keep the order of latitudes, so no report of the box falls
+    in a strip south of the first; the box's own test stays exact."""
+    low = math.floor((box.south + 90) * LAT_STRIPS)
     high = math.floor((box.north + 90) * LAT_STRIPS) + 1
     strip = lat_strip(reports.c.lat)
     if high - low >= MAX_STRIPS:
