@@ -18,18 +18,21 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
+    Select,
     and_,
     case,
     func,
     literal,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
+from storage import closure_times, per_desk
+from storage.closure_times import closed_in as _closed_in
+from storage.closure_times import duration as _duration
+from storage.closure_times import time_to_close as _time_to_close
 from storage.tables import events, reports, riders
 
 FEEDBACK_KINDS = ("confirmed", "reopened")  # a rider's answer to "已解决？"
@@ -45,39 +48,8 @@ EVERY = Every.DESK
 Scope = str | None | Every  # a community id, None for the supervisors' queue, or EVERY
 
 
-class seconds_between(FunctionElement[float]):
-    """`end - start` in seconds, as a float (SQLite: millisecond precision)."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(seconds_between)
-def _seconds_default(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return (
-        f"((julianday({compiler.process(end, **kw)}) - "
-        f"julianday({compiler.process(start, **kw)})) * 86400.0)"
-    )
-
-
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _time_to_close() -> ColumnElement[float]:
-    return seconds_between(reports.c.created_at, reports.c.closed_at)
-
-
-def _duration(seconds: float) -> timedelta:
-    """To the millisecond: what SQLite measures, so both backends agree."""
-    return timedelta(seconds=round(float(seconds), 3))
 
 
 def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
@@ -87,11 +59,6 @@ def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     if scope is None:
         return [r.community_id.is_(None)]
     return [r.community_id == scope]
-
-
-def _closed_in(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    r = reports.c
-    return [r.closed_at >= start, r.closed_at < end, r.outcome.isnot(None)]
 
 
 def _unclosed_at(end: datetime, scope: Scope) -> Any:
@@ -134,32 +101,30 @@ async def tallies(
     r = reports.c
     found: dict[str | None, dict[str, Any]] = defaultdict(dict)
 
-    received = (
-        select(
-            r.community_id,
-            func.count(),
-            _count_if(r.resolve_count > 0),
-            _count_if(r.reopen_count > 0),
-        )
-        .where(r.created_at >= start, r.created_at < end, *_in_scope(scope))
-        .group_by(r.community_id)
-    )
-    for cid, n, resolved, reopened in await conn.execute(received):
-        found[cid].update(received=n, received_resolved=resolved, received_reopened=reopened)
+    owners = await per_desk.desks(conn) if scope is EVERY else [scope]
 
-    closed = (
-        select(
-            r.community_id,
+    def received(desk: str | None) -> Select[*tuple[Any, ...]]:
+        return select(
+            func.count(), _count_if(r.resolve_count > 0), _count_if(r.reopen_count > 0)
+        ).where(r.created_at >= start, r.created_at < end, per_desk.owned_by(desk))
+
+    for cid, (n, resolved, reopened) in await per_desk.each(conn, owners, received):
+        if n:
+            found[cid].update(received=n, received_resolved=resolved, received_reopened=reopened)
+
+    def closed(desk: str | None) -> Select[*tuple[Any, ...]]:
+        return select(
             func.count(),
             _count_if(r.outcome == "fixed"),
             _count_if(r.outcome == "rejected"),
             _count_if(r.closed_at <= r.deadline_at),
-        )
-        .where(*_closed_in(start, end), *_in_scope(scope))
-        .group_by(r.community_id)
-    )
-    for cid, n, fixed, rejected, on_time in await conn.execute(closed):
-        found[cid].update(closed=n, closed_fixed=fixed, rejected=rejected, closed_on_time=on_time)
+        ).where(*_closed_in(start, end), per_desk.owned_by(desk))
+
+    for cid, (n, fixed, rejected, on_time) in await per_desk.each(conn, owners, closed):
+        if n:
+            found[cid].update(
+                closed=n, closed_fixed=fixed, rejected=rejected, closed_on_time=on_time
+            )
 
     unclosed = _unclosed_at(end, scope).subquery("unclosed")
     made = unclosed.c.created_at < end
@@ -206,11 +171,30 @@ async def tallies(
     return dict(found)
 
 
-async def details_of(conn: AsyncConnection, start: datetime, end: datetime) -> dict[str, Any]:
-    """Transfers, feedback and closure durations of [start, end), for every desk together.
+async def one_snapshot(conn: AsyncConnection) -> None:
+    """Every later statement of this transaction sees the same data (before its first).
 
-    Events are counted from their own index (no join to tell the desks apart), durations
-    are read as bare numbers: what the county's totals need and no more.
+    PostgreSQL reads each statement afresh by default; the county's closure times are read
+    by rank from a count taken by an earlier statement, so both must see the same closures.
+    A SQLite transaction is one snapshot already.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
+async def details_of(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    *,
+    ranks: tuple[int, ...] = (),
+    closures: int = 0,
+) -> dict[str, Any]:
+    """Transfers and feedback of [start, end) for every desk together, and the closure
+    times at these 0-based `ranks` of the period's `closures`, ascending (`at_ranks`).
+
+    Events are counted from their own index (no join to tell the desks apart); of the
+    closure times only those asked for are read (storage/closure_times.py).
     """
     e = events.c
     n, transfers, fixed = (
@@ -222,14 +206,12 @@ async def details_of(conn: AsyncConnection, start: datetime, end: datetime) -> d
             ).where(e.kind.in_(("transferred", *FEEDBACK_KINDS)), e.at >= start, e.at < end)
         )
     ).one()
-    times = await conn.execute(select(_time_to_close()).where(*_closed_in(start, end)))
-    spans = sorted(_duration(seconds) for seconds in times.scalars())
-    return {
+    counted: dict[str, Any] = {
         "transfers": int(transfers),
         "feedback_count": int(n) - int(transfers),
         "feedback_fixed": int(fixed),
-        "durations": tuple(spans),
     }
+    return {**counted, "at_ranks": await closure_times.at_ranks(conn, start, end, ranks, closures)}
 
 
 async def open_tickets(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,16 @@ from sqlalchemy import delete, insert
 from bot.config import PointsRules
 from bot.domain.points import ReportCredit, board
 from bot.reporting.figures import Figures
-from bot.reporting.metrics import Period, ReportFacts, Tally, by_community, tally
+from bot.reporting.metrics import (
+    ClosureTimes,
+    Metrics,
+    Period,
+    ReportFacts,
+    Tally,
+    by_community,
+    tally,
+)
+from storage import closure_times
 from storage.database import Database
 from storage.db import create_engine, migrate
 from storage.figures import EVERY
@@ -203,7 +212,21 @@ def test_sql_tallies_equal_the_reference(db_url: str, specs: list[Spec], period:
         county = await figures.tallies(period)
         assert_same(county.total, tally(facts, period), "county")
         lean = await figures.tallies(period, details=False)  # the county's /stats
-        assert_same(lean.total, tally(facts, period), "county, details for the total only")
+        expected = tally(facts, period)
+        # Of the closure times, only those the figures read (median, 90th percentile).
+        assert lean.total.times == ClosureTimes.of(expected.durations)
+        assert_same(
+            replace(lean.total, times=None),
+            replace(expected, durations=()),
+            "county, details for the total only",
+        )
+        assert Metrics.of(lean.total) == Metrics.of(expected)
+        walk_from, closure_times.WALK_FROM = closure_times.WALK_FROM, 0
+        try:  # as a year of the county's closures is read: walking the closure-time index
+            walked = await figures.tallies(period, details=False)
+        finally:
+            closure_times.WALK_FROM = walk_from
+        assert walked.total == lean.total
         reference = by_community(facts, period, DESKS)
         for desk in DESKS:
             assert_same(county.tally(desk), reference[desk], f"desk {desk} of the county")
@@ -212,6 +235,13 @@ def test_sql_tallies_equal_the_reference(db_url: str, specs: list[Spec], period:
             assert_same(alone.total, reference[desk], f"desk {desk} alone")
         assert set(county.per_desk) <= set(DESKS)
         assert (await figures.tallies(period, EVERY, durations=False)).total.durations == ()
+        rates_only = await figures.tallies(period, durations=False, details=False)  # charts
+        assert rates_only.total.times is None
+        assert_same(
+            replace(rates_only.total, transfers=0, feedback_count=0, feedback_fixed=0),
+            replace(expected, durations=(), transfers=0, feedback_count=0, feedback_fixed=0),
+            "county, rates only",
+        )
 
     run(db_url, check)
 

@@ -236,7 +236,8 @@ class DigestWriter:
             return None
 
     async def _county_only(self, period: Period) -> DeskFigures:
-        return await self.figures.tallies(period, durations=False)
+        """A trend point reads the county's two rates only: no durations, no details."""
+        return await self.figures.tallies(period, durations=False, details=False)
 
 
 def chart_bars(config: Config, counted: DeskFigures) -> tuple[list[CommunityBar], bool]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.config import Config, PointsRules
-from bot.reporting.metrics import Metrics, Period, Tally, percent, ranked
+from bot.reporting.metrics import ClosureTimes, Metrics, Period, Tally, percent, ranked
 from storage import figures as sql
 from storage.database import Database
 from storage.figures import EVERY, Scope
@@ -93,21 +93,28 @@ class Figures:
         """The period's tallies per desk and in total.
 
         Without `details` (the county's /stats, whose rows show no durations, transfers or
-        feedback per desk), those are counted for the total only, more cheaply.
+        feedback per desk), those are counted for the total only, more cheaply: of the
+        closure times, only the median and the 90th percentile (`Tally.times`).
         """
+        county = not details and scope is EVERY
         async with self.db.transaction() as conn:
+            if county:
+                await sql.one_snapshot(conn)
             rows = await sql.tallies(
                 conn, period.start, period.end, scope, durations=durations, details=details
             )
-            extra = (
-                await sql.details_of(conn, period.start, period.end)
-                if not details and scope is EVERY
-                else None
-            )
+            if county:
+                closures = sum(counts.get("closed", 0) for counts in rows.values())
+                ranks = ClosureTimes.ranks(closures) if durations else ()
+                extra = await sql.details_of(
+                    conn, period.start, period.end, ranks=ranks, closures=closures
+                )
         per_desk = {cid: Tally(**counts) for cid, counts in rows.items()}
         parts = list(per_desk.values())
-        if extra is not None:
-            parts.append(Tally(**extra))
+        if county:
+            found = extra.pop("at_ranks")
+            times = ClosureTimes.at_ranks(closures, found) if durations else None
+            parts.append(Tally(**extra, times=times))
         return DeskFigures(per_desk, Tally.total(parts))
 
     async def metrics(self, period: Period, scope: Scope = EVERY) -> Metrics:

@@ -57,6 +57,39 @@ class Period:
 
 
 @dataclass(frozen=True)
+class ClosureTimes:
+    """The closure times the figures show (median, 90th percentile) without the others.
+
+    A year of the county's closures is a million durations; the database finds the two or
+    three that these figures read (`ranks`) and leaves the rest where they are.
+    """
+
+    median: timedelta | None
+    p90: timedelta | None
+
+    @staticmethod
+    def ranks(count: int) -> tuple[int, ...]:
+        """The 0-based positions, in ascending order, that the figures read of `count`."""
+        if not count:
+            return ()
+        return tuple(sorted({(count - 1) // 2, count // 2, _p90_rank(count) - 1}))
+
+    @classmethod
+    def of(cls, durations: Sequence[timedelta]) -> ClosureTimes:
+        """From every duration, ascending."""
+        return cls(_median(durations), _p90(durations))
+
+    @classmethod
+    def at_ranks(cls, count: int, found: dict[int, timedelta]) -> ClosureTimes:
+        """From the durations at `ranks(count)` of `count` (ascending), by position."""
+        if not count:
+            return cls(None, None)
+        half = count // 2
+        median = found[half] if count % 2 else (found[half - 1] + found[half]) / 2
+        return cls(median, found[_p90_rank(count) - 1])
+
+
+@dataclass(frozen=True)
 class Tally:
     """The raw counts of one period for one desk (or the county); every field adds up."""
 
@@ -74,21 +107,30 @@ class Tally:
     transfers: int = 0  # transfer moments in the period
     # closed_at - created_at of the period's closures, ascending (the same reports as `closed`)
     durations: tuple[timedelta, ...] = field(default=())
+    # Instead of `durations`, only what the figures read of them (the county's totals)
+    times: ClosureTimes | None = None
 
     def __add__(self, other: Tally) -> Tally:
         return Tally.total([self, other])
 
     @staticmethod
     def total(parts: Iterable[Tally]) -> Tally:
-        """The sum of several tallies (the county from its desks), sorting durations once."""
+        """The sum of several tallies (the county from its desks), sorting durations once.
+
+        Closure `times` cannot be added up: at most one part may hold them, and then it
+        holds every closure time of the sum (no other part has durations).
+        """
         parts = list(parts)
         counts = {
             f.name: sum(getattr(p, f.name) for p in parts)
             for f in fields(Tally)
-            if f.name != "durations"
+            if f.name not in ("durations", "times")
         }
         durations = sorted(d for p in parts for d in p.durations)
-        return Tally(**counts, durations=tuple(durations))
+        times = [p.times for p in parts if p.times is not None]
+        if times and (len(times) > 1 or durations):
+            raise ValueError("closure times summarised in one part cannot be added to others")
+        return Tally(**counts, durations=tuple(durations), times=times[0] if times else None)
 
 
 @dataclass(frozen=True)
@@ -114,7 +156,7 @@ class Metrics:
 
     @classmethod
     def of(cls, counts: Tally) -> Metrics:
-        durations = sorted(counts.durations)
+        times = counts.times or ClosureTimes.of(sorted(counts.durations))
         due = counts.closed + counts.overdue_open
         return cls(
             received=counts.received,
@@ -126,8 +168,8 @@ class Metrics:
             overdue_open=counts.overdue_open,
             closure_rate=_rate(counts.closed, due),
             on_time_rate=_rate(counts.closed_on_time, due),
-            median_time_to_close=_median(durations),
-            p90_time_to_close=_p90(durations),
+            median_time_to_close=times.median,
+            p90_time_to_close=times.p90,
             reopen_rate=_rate(counts.received_reopened, counts.received_resolved),
             satisfaction=_rate(counts.feedback_fixed, counts.feedback_count),
             feedback_count=counts.feedback_count,
@@ -154,8 +196,13 @@ def _p90(durations: Sequence[timedelta]) -> timedelta | None:
     """Nearest rank over sorted durations, so the figure is a duration that really happened."""
     if not durations:
         return None
-    rank = -(-9 * len(durations) // 10)  # ceil(0.9 * n) in integers: exact at n = 10, 20, …
-    return durations[rank - 1]
+    return durations[_p90_rank(len(durations)) - 1]
+
+
+def _p90_rank(count: int) -> int:
+    """The nearest rank of the 90th percentile, 1-based: ceil(0.9 * n), in integers (exact
+    at n = 10, 20, …)."""
+    return -(-9 * count // 10)
 
 
 def tally(facts: Iterable[ReportFacts], period: Period) -> Tally:

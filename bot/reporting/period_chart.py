@@ -33,8 +33,9 @@ async def period_chart(
     lang: str,
     title: str,
 ) -> bytes | None:
-    """PNG bytes of the county chart for `period` (`counted`: its figures for every desk);
-    None when it could not be drawn (logged): the page shows its figures without it."""
+    """PNG bytes of the county chart for `period` (`counted`: its figures for every desk,
+    of which the chart reads the two rates only); None when it could not be drawn (logged):
+    the page shows its figures without it."""
     try:
         bars, shown_all = chart_bars(config, counted)
         last_week = week_of(period.end - timedelta(microseconds=1), config.timezone)
@@ -45,7 +46,11 @@ async def period_chart(
             if end <= start:
                 continue
             week = Period(start, end)
-            found = counted if week == period else await figures.tallies(week, durations=False)
+            found = (
+                counted
+                if week == period
+                else await figures.tallies(week, durations=False, details=False)
+            )
             m = Metrics.of(found.total)
             trend.append(
                 TrendPoint(week_label(week, config.timezone), m.closure_rate, m.on_time_rate)

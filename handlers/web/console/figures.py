@@ -145,7 +145,7 @@ async def chart(request: Request) -> Response:
     title = words(lg)("chart_title", first=chosen.first.isoformat(), last=chosen.last.isoformat())
 
     async def draw() -> bytes | None:
-        counted = await figures.tallies(chosen.period, durations=False)
+        counted = await figures.tallies(chosen.period, durations=False, details=False)
         return await period_chart(
             config, figures, chosen.period, counted, now=now, lang=lg, title=title
         )
