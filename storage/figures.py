@@ -49,7 +49,7 @@ Scope = str | None | Every  # a community id, None for the supervisors' queue, o
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    return func.count().filter(condition)
 
 
 def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
