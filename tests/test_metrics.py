@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.reporting.metrics import (
+    ClosureTimes,
     Metrics,
     Period,
     ReportFacts,
@@ -319,6 +320,19 @@ def test_median_and_nearest_rank_p90(n: int, median: timedelta, p90: timedelta) 
         p90_time_to_close=p90,
         reopen_rate=0.0,
     )
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 9, 10, 11, 19, 20, 21, 101])
+def test_the_closure_times_read_by_rank_are_those_of_all_of_them(n: int) -> None:
+    """The county's median and p90 come from the values at ClosureTimes.ranks alone (the
+    database reads only those): the same as from every duration, ties and halves too."""
+    durations = sorted(timedelta(minutes=(7 * i) % 13, seconds=i % 3) for i in range(n))
+    ranks = ClosureTimes.ranks(n)
+    assert len(ranks) <= 3
+    found = {rank: durations[rank] for rank in ranks}
+    assert ClosureTimes.at_ranks(n, found) == ClosureTimes.of(durations)
+    summarised = Tally(closed=n, times=ClosureTimes.at_ranks(n, found))
+    assert Metrics.of(summarised) == Metrics.of(Tally(closed=n, durations=tuple(durations)))
 
 
 def test_satisfaction_ignores_answers_outside_the_period() -> None:
