@@ -325,6 +325,7 @@ Index(
     reports.c.closed_at,
     sqlite_where=reports.c.outcome.isnot(None),
     postgresql_where=reports.c.outcome.isnot(None),
+    postgresql_include=["created_at"],  # an index-only walk: the expression's columns
 )
 
 report_photos = Table(

@@ -35,6 +35,9 @@ def upgrade() -> None:
         [sa.text(seconds), "closed_at"],
         sqlite_where=sa.text("outcome IS NOT NULL"),
         postgresql_where=sa.text("outcome IS NOT NULL"),
+        # PostgreSQL walks the index alone (index-only) only if it holds every column the
+        # expression reads (SQLite has no INCLUDE, and no use for it here).
+        postgresql_include=["created_at"],
     )
 
 
