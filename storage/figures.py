@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -82,6 +83,28 @@ def _open_at(end: datetime, scope: Scope) -> Any:
     return select(unclosed).where(unclosed.c.created_at < end).subquery("still_open")
 
 
+# The period's bounds, named: per_desk.each builds one statement per number of desks.
+_START = bindparam("start", type_=reports.c.created_at.type)
+_END = bindparam("end", type_=reports.c.created_at.type)
+
+
+def _received(owned: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    r = reports.c
+    return select(
+        func.count(), _count_if(r.resolve_count > 0), _count_if(r.reopen_count > 0)
+    ).where(r.created_at >= _START, r.created_at < _END, owned)
+
+
+def _closed(owned: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    r = reports.c
+    return select(
+        func.count(),
+        _count_if(r.outcome == "fixed"),
+        _count_if(r.outcome == "rejected"),
+        _count_if(r.closed_at <= r.deadline_at),
+    ).where(r.closed_at >= _START, r.closed_at < _END, r.outcome.isnot(None), owned)
+
+
 async def tallies(
     conn: AsyncConnection,
     start: datetime,
@@ -102,25 +125,11 @@ async def tallies(
     found: dict[str | None, dict[str, Any]] = defaultdict(dict)
 
     owners = await per_desk.desks(conn) if scope is EVERY else [scope]
-
-    def received(desk: str | None) -> Select[*tuple[Any, ...]]:
-        return select(
-            func.count(), _count_if(r.resolve_count > 0), _count_if(r.reopen_count > 0)
-        ).where(r.created_at >= start, r.created_at < end, per_desk.owned_by(desk))
-
-    for cid, (n, resolved, reopened) in await per_desk.each(conn, owners, received):
+    bounds = {"start": start, "end": end}
+    for cid, (n, resolved, reopened) in await per_desk.each(conn, owners, _received, bounds):
         if n:
             found[cid].update(received=n, received_resolved=resolved, received_reopened=reopened)
-
-    def closed(desk: str | None) -> Select[*tuple[Any, ...]]:
-        return select(
-            func.count(),
-            _count_if(r.outcome == "fixed"),
-            _count_if(r.outcome == "rejected"),
-            _count_if(r.closed_at <= r.deadline_at),
-        ).where(*_closed_in(start, end), per_desk.owned_by(desk))
-
-    for cid, (n, fixed, rejected, on_time) in await per_desk.each(conn, owners, closed):
+    for cid, (n, fixed, rejected, on_time) in await per_desk.each(conn, owners, _closed, bounds):
         if n:
             found[cid].update(
                 closed=n, closed_fixed=fixed, rejected=rejected, closed_on_time=on_time

@@ -10,9 +10,18 @@ Both databases answer the same SQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal, text, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    bindparam,
+    literal_column,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.tables import reports
@@ -32,6 +41,9 @@ _COMMUNITIES = text(
     """
 )
 
+BRANCHES = 100  # desks counted by one statement
+Counts = Callable[[ColumnElement[bool]], Select[*tuple[Any, ...]]]
+
 
 async def desks(conn: AsyncConnection) -> list[str | None]:
     """Every desk that owns a report: the communities, then the supervisors' queue."""
@@ -39,21 +51,42 @@ async def desks(conn: AsyncConnection) -> list[str | None]:
     return [*found, None]
 
 
-def owned_by(desk: str | None) -> ColumnElement[bool]:
-    return reports.c.community_id.is_(None) if desk is None else reports.c.community_id == desk
+@lru_cache(maxsize=256)
+def _statement(counts: Counts, communities: int, supervisors: bool) -> Executable:
+    """`counts` for so many communities (bound as desk_0, desk_1, …) and the supervisors'
+    queue, one UNION ALL branch each, numbered. Built once per shape: building hundreds
+    of branches anew each time cost more than the counting."""
+    owned = [reports.c.community_id == bindparam(f"desk_{i}") for i in range(communities)]
+    if supervisors:
+        owned.append(reports.c.community_id.is_(None))
+    branches = [
+        counts(condition).add_columns(literal_column(str(i)).label("desk_no"))
+        for i, condition in enumerate(owned)
+    ]
+    return union_all(*branches) if len(branches) > 1 else branches[0]
 
 
 async def each(
-    conn: AsyncConnection,
-    owners: Sequence[str | None],
-    counts: Callable[[str | None], Select[*tuple[Any, ...]]],
+    conn: AsyncConnection, owners: Sequence[str | None], counts: Counts, params: dict[str, Any]
 ) -> list[tuple[str | None, tuple[Any, ...]]]:
-    """`counts(desk)` (one row of aggregates, no GROUP BY) for every desk, in one statement:
-    (desk, that row) in the order given."""
-    if not owners:
-        return []
-    branches = [
-        counts(desk).add_columns(literal(i).label("desk_no")) for i, desk in enumerate(owners)
+    """`counts(owned by the desk)` (one row of aggregates, no GROUP BY; a module-level
+    function, as it keys the statement's cache) for every desk, with these `params`:
+    (desk, that row) in the order given, the supervisors' queue last. One statement per
+    BRANCHES desks (SQLite takes at most 500 SELECTs in one compound)."""
+    communities = [desk for desk in owners if desk is not None]
+    chunks: list[list[str | None]] = [
+        list(communities[i : i + BRANCHES]) for i in range(0, len(communities), BRANCHES)
     ]
-    rows = await conn.execute(union_all(*branches) if len(branches) > 1 else branches[0])
-    return [(owners[row[-1]], tuple(row[:-1])) for row in rows]
+    if None in owners:
+        if chunks and len(chunks[-1]) < BRANCHES:
+            chunks[-1] = [*chunks[-1], None]
+        else:
+            chunks.append([None])
+    found: list[tuple[str | None, tuple[Any, ...]]] = []
+    for chunk in chunks:
+        named = [desk for desk in chunk if desk is not None]
+        statement = _statement(counts, len(named), None in chunk)
+        bound = {**params, **{f"desk_{i}": desk for i, desk in enumerate(named)}}
+        rows = await conn.execute(statement, bound)
+        found.extend((chunk[int(row[-1])], tuple(row[:-1])) for row in rows)
+    return found

@@ -279,3 +279,41 @@ def test_sql_points_equal_the_reference(db_url: str, specs: list[Spec], period: 
             assert await figures.standing(rider_id, period, RULES) is None
 
     run(db_url, check)
+
+
+def test_a_county_of_many_communities_is_counted_desk_by_desk(db_url: str) -> None:
+    """More communities than one statement counts (storage/per_desk.py: BRANCHES; SQLite
+    refuses more than 500 SELECTs in one compound): every desk still has its own figures."""
+    desks: list[str | None] = [f"d{i:03d}" for i in range(230)] + [None]
+    specs = [
+        Spec(
+            facts=ReportFacts(
+                id=i,
+                community_id=desk,
+                category="fire",
+                created_at=moment(i % 5, 0),
+                deadline_at=moment(i % 5 + 2, 0),
+                closed_at=moment(i % 5 + i % 4, 0) if i % 3 else None,
+                outcome="fixed" if i % 3 else None,
+                resolved_count=i % 2,
+                reopened_count=0,
+                transfers=(),
+                feedback=(),
+            ),
+            rider_id=1 + i % 4,
+            accepted=True,
+        )
+        for i, desk in enumerate([*desks, *desks[::7]], start=1)
+    ]
+    facts = [s.facts for s in specs]
+    period = Period(moment(1, 0), moment(4, 0))
+
+    async def check(db: Database) -> None:
+        await store(db, specs)
+        county = await Figures(db).tallies(period)
+        reference = by_community(facts, period, desks)
+        for desk in desks:
+            assert_same(county.tally(desk), reference[desk], f"desk {desk}")
+        assert_same(county.total, tally(facts, period), "county")
+
+    run(db_url, check)
