@@ -6,7 +6,9 @@ it. Nothing loads the history. bot/reporting/metrics.py holds the definitions (a
 reference that tests hold these queries to); the counts come back as plain dicts keyed by
 the reference's field names, so storage needs nothing from the application.
 
-Portable SQL (SQLite and PostgreSQL): conditional sums, GROUP BY, window functions.
+Portable SQL (SQLite and PostgreSQL): COUNT(*) FILTER, window functions, and per-desk
+counts without GROUP BY (storage/per_desk.py says why). The county's median and p90 closure
+times are read by rank (storage/closure_times.py), not by reading every closure.
 """
 
 from __future__ import annotations
