@@ -5,10 +5,20 @@ nothing a person typed."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from handlers.web.console.limits import SigninLimits
+import pytest
+from starlette.applications import Starlette
+
+from handlers import web
+from handlers.web.console.limits import ACTIONS_PER_PERSON, SigninLimits
+from tests.conftest import Stage
+from tests.console import StaffBrowser, error_of, invite
+from tests.test_console_report import rider_reports, signed_in
 
 
 class Frozen:
@@ -56,3 +66,47 @@ def test_the_window_still_slides() -> None:
     assert not limits.attempt("198.51.100.7", "999-token-xxxxxxxxxxxxxxxxx")
     clock.at += timedelta(minutes=10, seconds=1)
     assert limits.attempt("198.51.100.7", "999-token-xxxxxxxxxxxxxxxxx")
+
+
+@pytest.fixture
+async def web_app(stage: Stage) -> AsyncIterator[Starlette]:
+    app, _ = web.build(stage.services, telegram_on=True, secret=b"a" * 40)
+    yield app
+
+
+def draft_of(page: str, field: str) -> str:
+    found = re.search(rf'<textarea name="text" id="{field}"[^>]*>(.*?)</textarea>', page, re.S)
+    return html.unescape(found.group(1)) if found else ""
+
+
+async def test_a_flood_of_replies_from_one_person_is_slowed_and_loses_no_words(
+    stage: Stage, web_app: Starlette
+) -> None:
+    """Each reply is a message on the rider's phone: a script (or a stolen session) must
+    not bury a rider in them. Past the limit the page says to wait and keeps the words."""
+    await rider_reports(stage, web_app)
+    link = await invite(stage, "李四", "xiguan")
+    staff = StaffBrowser(web_app)
+    await staff.sign_in(link)
+    await staff.open("/console/r/1")
+    codes = [
+        (await staff.act(1, "reply", text=f"第 {n} 条")).status_code
+        for n in range(ACTIONS_PER_PERSON)
+    ]
+    assert codes == [303] * ACTIONS_PER_PERSON
+    late = await staff.act(1, "reply", text="请问现场还有积水吗？")
+    assert late.status_code == 429 and "一分钟" in error_of(late.text)
+    assert draft_of(late.text, "reply-text") == "请问现场还有积水吗？"
+    # The same person in another browser is the same person.
+    again = StaffBrowser(web_app)
+    await again.sign_in(await stage.services.staff_links.signin(link.person, "xiguan"))
+    await again.open("/console/r/1")
+    assert (await again.act(1, "accept", seen="dispatched")).status_code == 429
+    # A colleague is not held up, and a minute later the person may go on.
+    colleague = await signed_in(stage, web_app, name="王五")
+    await colleague.open("/console/r/1")
+    assert (await colleague.act(1, "reply", text="我们马上到")).status_code == 303
+    stage.clock.advance(seconds=61)
+    assert (await staff.act(1, "reply", text="请问现场还有积水吗？")).status_code == 303
+    for b in (staff, again, colleague):
+        await b.close()

@@ -80,6 +80,10 @@ async def act(request: Request) -> Response:
     try:
         if not csrf_ok(request, who, text_field(form, "csrf")):
             return await _say(request, who, 403, "console.bad_token")
+        if not console.steps.attempt(who.seat.person.id):
+            draft = " ".join(text_field(form, "text").split())[:NOTE_MAX]
+            per = console.steps.per_person
+            return await _say(request, who, 429, "console.too_fast", draft=draft, count=per)
         return await _run(request, who, action, form)
     finally:
         await form.close()
@@ -150,8 +154,9 @@ async def _photo(form: Any) -> PhotoInput | None:
 
 
 async def _say(
-    request: Request, who: SignedIn, status: int, key: str, *, draft: str = ""
+    request: Request, who: SignedIn, status: int, key: str, *, draft: str = "", **values: Any
 ) -> Response:
-    words = plain(lang(request), key, mb=console_of(request).config.max_photo_bytes >> 20)
+    mb = console_of(request).config.max_photo_bytes >> 20
+    words = plain(lang(request), key, mb=mb, **values)
     action = str(request.path_params.get("action", ""))
     return await show(request, who, status=status, error=words, drafts={action: draft})

@@ -1,4 +1,5 @@
-"""Sign-in attempts, limited per client network and per link (its token's first letters).
+"""Sign-in attempts, limited per client network and per link (its token's first letters);
+and the steps one person takes from the console (ActionLimits).
 
 A link's token is 256 bits, so guessing is hopeless; the limits keep a script from trying
 anyway, and from hammering the database. Counted in memory (a restart forgets), in a
@@ -24,6 +25,11 @@ PER_TOKEN = 5  # POSTs with one token prefix in WINDOW (a person double-clicking
 WINDOW = timedelta(minutes=10)
 PREFIX = 8
 MAX_KEYS = 20_000  # counts kept at most (a few MB); beyond, the least recently used go
+# Steps (accept, reply, resolve...) one person takes in ACTION_WINDOW, whatever the browser:
+# a person working fast takes a few a minute; each reply is a message on a rider's phone,
+# so a script or a stolen session must not send hundreds.
+ACTIONS_PER_PERSON = 20
+ACTION_WINDOW = timedelta(minutes=1)
 
 
 def network_of(address: str) -> str:
@@ -85,3 +91,31 @@ class SigninLimits:
     @property
     def minutes(self) -> int:
         return max(1, int(self.window.total_seconds() // 60))
+
+
+class ActionLimits:
+    """Console steps per person (staff id) in a sliding window; staff are few, so the
+    counts stay small."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        per_person: int = ACTIONS_PER_PERSON,
+        window: timedelta = ACTION_WINDOW,
+    ) -> None:
+        self.clock = clock
+        self.per_person = per_person
+        self.window = window
+        self._seen: dict[int, deque[datetime]] = {}
+
+    def attempt(self, staff_id: int) -> bool:
+        """Count a step; False (and not counted) when the person has taken too many."""
+        now = self.clock.now()
+        times = self._seen.setdefault(staff_id, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.per_person:
+            return False
+        times.append(now)
+        return True
