@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from handlers import web
 from handlers.web.console.limits import ACTIONS_PER_PERSON, SigninLimits
-from tests.conftest import Stage
+from tests.conftest import IN_DONGGUAN, Stage
 from tests.console import StaffBrowser, error_of, invite
 from tests.test_console_report import rider_reports, signed_in
 
@@ -109,4 +109,35 @@ async def test_a_flood_of_replies_from_one_person_is_slowed_and_loses_no_words(
     stage.clock.advance(seconds=61)
     assert (await staff.act(1, "reply", text="请问现场还有积水吗？")).status_code == 303
     for b in (staff, again, colleague):
+        await b.close()
+
+
+async def test_words_typed_for_a_report_that_moved_away_meanwhile_are_not_lost(
+    stage: Stage, web_app: Starlette
+) -> None:
+    """A colleague transferred the report while a note was being written: the step is
+    refused saying where it went (as the chat's card says), and the note is shown back."""
+    await rider_reports(stage, web_app)
+    staff = await signed_in(stage, web_app)
+    colleague = await signed_in(stage, web_app, name="王五")
+    await staff.open("/console/r/1")
+    await colleague.open("/console/r/1")
+    assert (
+        await colleague.act(1, "transfer", seen="dispatched", to="dongguan")
+    ).status_code == 303
+    note = "已联系物业，明早八点前更换井盖 <b>"
+    late = await staff.act(1, "reply", text=note)
+    assert late.status_code == 404
+    assert "东关" in error_of(late.text) and "#1" in error_of(late.text)
+    assert note in html.unescape(late.text) and "<b>" not in late.text
+    assert 'id="reply"' not in late.text  # nothing to act on here any more
+    # A report that was never at the desk reads as missing, as before (nothing to probe).
+    await rider_reports(stage, web_app, IN_DONGGUAN)
+    elsewhere = await staff.act(2, "reply", text="你好")
+    assert elsewhere.status_code == 404 and "东关" not in elsewhere.text
+    assert "没有这个工单" in error_of(elsewhere.text) and "你好" in elsewhere.text
+    # A forged form shows nothing back.
+    forged = await staff.client.post("/console/r/1/reply", data={"csrf": "x", "text": "伪造"})
+    assert forged.status_code == 404 and "伪造" not in forged.text and "东关" not in forged.text
+    for b in (staff, colleague):
         await b.close()

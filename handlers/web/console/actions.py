@@ -28,7 +28,7 @@ from handlers.web.console.pages import (
     signed_out,
     text_field,
 )
-from handlers.web.console.report import REASONS, show, visible_report
+from handlers.web.console.report import REASONS, moved_from, show, visible_report
 from handlers.web.console.sessions import SignedIn, console_of, csrf_ok, signed_in
 from handlers.web.words import plain
 
@@ -67,9 +67,9 @@ async def act(request: Request) -> Response:
     action = str(request.path_params["action"])
     if action not in ACTIONS:
         return Response(status_code=404)
-    if await visible_report(request, who) is None:
-        return await show(request, who)  # another desk's, or none: "not found"
     console = console_of(request)
+    if await visible_report(request, who) is None:
+        return await _gone(request, who)
     max_bytes = console.config.max_photo_bytes + FORM_MAX if action == "resolve" else FORM_MAX
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
@@ -137,6 +137,26 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
     said = DONE_BY_KEY.get(getattr(done, "key", ""), DONE[action])
     prefix = console_of(request).prefix
     return RedirectResponse(f"{prefix}console/r/{report_id}?done={said}", status_code=303)
+
+
+async def _gone(request: Request, who: SignedIn) -> Response:
+    """Not this desk's report: "not found", or, for one transferred away from this desk
+    while its page was open, where it went (as the desk's card says). A real form's words
+    are shown back, so nothing typed is lost."""
+    form = await read_form(request)
+    if form is None or not csrf_ok(request, who, text_field(form, "csrf")):
+        return await show(request, who)
+    try:
+        draft = text_field(form, "text").strip()[:NOTE_MAX]
+        action = str(request.path_params["action"])
+        place = await moved_from(console_of(request), report_id_of(request), who.seat.desk)
+        error = None
+        if place is not None:
+            key = "console.moved_away"
+            error = plain(lang(request), key, ticket=report_id_of(request), place=place)
+        return await show(request, who, status=404, error=error, drafts={action: draft})
+    finally:
+        await form.close()
 
 
 async def _photo(form: Any) -> PhotoInput | None:

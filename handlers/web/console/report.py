@@ -62,6 +62,25 @@ async def visible_report(request: Request, who: SignedIn) -> Report | None:
     return report if report is not None and may_see(who.seat, report) else None
 
 
+async def moved_from(console: Any, report_id: int, desk: str) -> str | None:
+    """Where a report was last transferred to from `desk` (None: it never left that desk,
+    or never was there): what the desk's card says of it, and nothing newer."""
+    if not report_id:
+        return None
+    async with console.db.transaction() as conn:
+        history = await report_rows.history(conn, report_id)
+    here = None if desk == COUNTY else desk
+    went = [
+        e["data"].get("to")
+        for e in history
+        if e["kind"] == "transferred" and e["data"].get("from") == here
+    ]
+    if not went:
+        return None
+    target = went[-1]
+    return str(console.config.desk_name(None if target == SUPERVISORS else target))
+
+
 async def page(request: Request) -> Response:
     who = await signed_in(request)
     if who is None:
@@ -83,7 +102,15 @@ async def show(
     """The report's page (or "not found"); `error` is a refusal already in words."""
     report = await visible_report(request, who)
     if report is None:
-        return render(request, "report.html", status=404, who=who, view=None)
+        return render(
+            request,
+            "report.html",
+            status=404,
+            who=who,
+            view=None,
+            error=error,
+            drafts=drafts or {},
+        )
     view = await _view(request, report)
     return render(
         request,
