@@ -5,6 +5,8 @@ nothing a person typed."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import html
 import re
 import time
@@ -16,9 +18,11 @@ from starlette.applications import Starlette
 
 from handlers import web
 from handlers.web.console.limits import ACTIONS_PER_PERSON, SigninLimits
-from tests.conftest import IN_DONGGUAN, Stage
-from tests.console import StaffBrowser, error_of, invite
+from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage
+from tests.console import StaffBrowser, csrf_in, error_of, invite, path_of
+from tests.test_casework import card_of, staff_of
 from tests.test_console_report import rider_reports, signed_in
+from tests.web import WebRider, card_recorded
 
 
 class Frozen:
@@ -141,3 +145,110 @@ async def test_words_typed_for_a_report_that_moved_away_meanwhile_are_not_lost(
     assert forged.status_code == 404 and "伪造" not in forged.text and "东关" not in forged.text
     for b in (staff, colleague):
         await b.close()
+
+
+async def test_one_invite_pressed_in_two_browsers_at_once_signs_in_one(
+    stage: Stage, web_app: Starlette
+) -> None:
+    link = await invite(stage, "李四", "xiguan")
+    path = path_of(link.url)
+    browsers = [StaffBrowser(web_app) for _ in range(4)]
+    tokens = [csrf_in((await b.client.get(path)).text) for b in browsers]
+    answers = await asyncio.gather(
+        *(b.client.post(path, data={"csrf": t}) for b, t in zip(browsers, tokens, strict=True))
+    )
+    assert sorted(a.status_code for a in answers) == [303, 404, 404, 404]
+    signed = [b for b in browsers if (await b.client.get("/console")).status_code == 200]
+    assert len(signed) == 1
+    for b in browsers:
+        await b.close()
+
+
+async def test_a_form_token_of_another_session_or_a_replayed_cookie_acts_for_nobody(
+    stage: Stage, web_app: Starlette
+) -> None:
+    await rider_reports(stage, web_app)
+    mine = await signed_in(stage, web_app)
+    theirs = await signed_in(stage, web_app, name="王五")
+    await mine.open("/console/r/1")
+    await theirs.open("/console/r/1")
+    borrowed = await mine.act(1, "accept", seen="dispatched", csrf=theirs.csrf)
+    assert borrowed.status_code == 403 and 'id="accept"' in borrowed.text
+    # A cookie kept from before signing out is nobody, even with its own page's token.
+    kept = dict(mine.client.cookies)
+    token = mine.csrf
+    await mine.client.post("/console/out", data={"csrf": token})
+    replay = StaffBrowser(web_app)
+    for name, value in kept.items():
+        replay.client.cookies.set(name, value, path="/console")
+    answer = await replay.client.post(
+        "/console/r/1/accept", data={"csrf": token, "seen": "dispatched"}
+    )
+    assert answer.status_code == 401
+    for b in (mine, theirs, replay):
+        await b.close()
+
+
+EVIL = '"><img src=x onerror=alert(1)><script>alert(2)</script>\u202egpj.exe'
+
+
+async def test_markup_from_riders_and_staff_is_shown_as_text_everywhere(
+    stage: Stage, web_app: Starlette
+) -> None:
+    """A rider's note, a rider's reply, a Telegram name and a console reply may all hold
+    markup: every console page shows it as text (and a refusal naming the handler too)."""
+    phone = WebRider(web_app)
+    await phone.open()
+    sent = await phone.submit(point=IN_XIGUAN, note=EVIL, extra={"separate": "1"})
+    assert sent.status_code == 201
+    await card_recorded(stage, 1)
+    staff = await signed_in(stage, web_app, name=EVIL[:40])
+    await staff.open("/console/r/1")
+    evil_name = staff_of(stage, "xiguan", EVIL[:60])
+    await stage.send(evil_name.press(card_of(stage, "xiguan"), "✋ 受理"))
+    refused = await staff.act(1, "accept", seen="dispatched")
+    assert refused.status_code == 409
+    assert (await staff.act(1, "reply", text=EVIL)).status_code == 303
+    await stage.delivered()
+    county = await signed_in(stage, web_app, "county", "王主任")
+    pages = [
+        refused.text,
+        (await staff.open("/console/r/1")).text,
+        (await staff.open("/console?tab=accepted")).text,
+        (await county.open("/console?tab=accepted")).text,
+        (await county.open("/console/figures")).text,
+        (await county.open("/console/digest?week=this")).text,
+    ]
+    for page in pages:
+        assert "<img src=x" not in page and "<script>alert" not in page
+    assert "&lt;img src=x" in pages[1] and "&lt;script&gt;" in pages[1]
+    for b in (staff, county, phone):
+        await b.close()
+
+
+async def test_behind_https_every_console_cookie_is_secure_httponly_and_lax(
+    stage: Stage,
+) -> None:
+    config = stage.services.config
+    behind = dataclasses.replace(
+        config, web=dataclasses.replace(config.web, base_url="https://suishou.example.cn/s/")
+    )
+    app, _ = web.build(
+        dataclasses.replace(stage.services, config=behind), telegram_on=True, secret=b"h" * 40
+    )
+    link = await invite(stage, "李四", "xiguan")
+    token = link.url.rsplit("/", 1)[-1]
+    browser = StaffBrowser(app)
+    shown = await browser.client.get(f"/console/in/{token}")
+    pre = shown.headers["set-cookie"].split(";", 1)[0]  # sent by the browser behind the proxy
+    browser.client.cookies.clear()
+    answer = await browser.client.post(
+        f"/console/in/{token}", data={"csrf": csrf_in(shown.text)}, headers={"cookie": pre}
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/s/console"
+    cookies = shown.headers.get_list("set-cookie") + answer.headers.get_list("set-cookie")
+    assert len(cookies) == 2
+    for cookie in cookies:
+        flags = [f.strip().lower() for f in cookie.split(";")]
+        assert {"secure", "httponly", "samesite=lax", "path=/s/console"} <= set(flags), cookie
+    await browser.close()
