@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import html
+import io
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -16,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from starlette.applications import Starlette
 
+from bot.logs import setup_logging
 from handlers import web
 from handlers.web.console.limits import ACTIONS_PER_PERSON, SigninLimits
-from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage
+from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage, words
 from tests.console import StaffBrowser, csrf_in, error_of, invite, path_of
 from tests.test_casework import card_of, staff_of
 from tests.test_console_report import rider_reports, signed_in
@@ -252,3 +255,28 @@ async def test_behind_https_every_console_cookie_is_secure_httponly_and_lax(
         flags = [f.strip().lower() for f in cookie.split(";")]
         assert {"secure", "httponly", "samesite=lax", "path=/s/console"} <= set(flags), cookie
     await browser.close()
+
+
+async def test_a_sign_in_link_sent_on_telegram_never_reaches_the_logs(stage: Stage) -> None:
+    """At DEBUG the Telegram library logs every call with its parameters: the private
+    message carrying a working sign-in link among them."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", out)
+    try:
+        staff = staff_of(stage, "xiguan", "张三")
+        await stage.send(staff.start())
+        await stage.send(staff.command("/web", chat=stage.chats["xiguan"]))
+        await stage.delivered()
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    found = re.search(
+        r"/console/in/([A-Za-z0-9_-]{30,})", words(stage.tg.bot_messages(staff.id)[-1])
+    )
+    assert found, "the link was sent"
+    logged = out.getvalue()
+    assert "sendMessage" in logged  # the library did log the call
+    assert found.group(1) not in logged
+    assert "/console/in/<token>" in logged
