@@ -19,6 +19,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.logs import setup_logging
+from bot.reporting.ledger import Ledger
 from handlers import web
 from handlers.web.console.limits import ACTIONS_PER_PERSON, SigninLimits
 from tests.conftest import IN_DONGGUAN, IN_XIGUAN, Stage, words
@@ -280,3 +281,34 @@ async def test_a_sign_in_link_sent_on_telegram_never_reaches_the_logs(stage: Sta
     assert "sendMessage" in logged  # the library did log the call
     assert found.group(1) not in logged
     assert "/console/in/<token>" in logged
+
+
+async def test_one_person_makes_one_ledger_at_a_time(
+    stage: Stage, web_app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year's ledger of a busy county is seconds of work and hundreds of MB: a person
+    pressing Download again and again (or a script) must not start one per press."""
+    started, release = asyncio.Event(), asyncio.Event()
+    real = Ledger.export
+
+    async def slow(self: Ledger, *args: object, **kwargs: object) -> tuple[bytes, int]:
+        started.set()
+        await release.wait()
+        return await real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ledger, "export", slow)
+    county = await signed_in(stage, web_app, "county", "王主任")
+    colleague = await signed_in(stage, web_app, "county", "刘科长")
+    path = "/console/ledger?format=csv"
+    first = asyncio.create_task(county.client.get(path))
+    await started.wait()
+    again = await asyncio.wait_for(county.client.get(path), 5)
+    assert again.status_code == 429 and "正在生成" in again.text
+    started.clear()
+    other = asyncio.create_task(colleague.client.get(path))  # someone else is not held up
+    await asyncio.wait_for(started.wait(), 5)
+    release.set()
+    assert (await first).status_code == 200 and (await other).status_code == 200
+    assert (await county.client.get(path)).status_code == 200  # and then once more
+    for b in (county, colleague):
+        await b.close()

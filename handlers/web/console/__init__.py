@@ -10,7 +10,7 @@ so the rules are the card's and a stale page is refused rather than acting blind
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jinja2 import Environment
 from starlette.routing import BaseRoute, Route
@@ -46,6 +46,7 @@ class Console:
     templates: Environment
     prefix: str  # the web page's path prefix, ending in "/"
     secure: bool  # cookies get the Secure flag (https)
+    ledgers_making: set[int] = field(default_factory=set)  # staff ids (ledger.py)
 
 
 def make_console(
