@@ -312,3 +312,31 @@ async def test_one_person_makes_one_ledger_at_a_time(
     assert (await county.client.get(path)).status_code == 200  # and then once more
     for b in (county, colleague):
         await b.close()
+
+
+async def test_page_links_and_numbers_out_of_range_are_words_not_errors(
+    stage: Stage, web_app: Starlette
+) -> None:
+    await rider_reports(stage, web_app)
+    staff = await signed_in(stage, web_app)
+    for query in (
+        "after=999999999999999999",
+        "after=2147483648",
+        "after=-1",
+        "after=%EF%BC%91",
+        "order=urgent&after=999999999999999999.999999999999999999",
+        "order=urgent&after=1.2147483648",
+        "q=99999999999999999999",
+        "q=%EF%BC%83%EF%BC%91",
+        "cat=%00&tab=%F0%9F%92%A3&order=x",
+    ):
+        page = await staff.open(f"/console?{query}")
+        assert page.status_code == 200, query
+    for path in (
+        "/console/r/2147483648",
+        "/console/r/999999999",
+        "/console/r/-1",
+        "/console/r/１",
+    ):
+        assert (await staff.open(path)).status_code == 404, path
+    await staff.close()
