@@ -340,3 +340,37 @@ async def test_page_links_and_numbers_out_of_range_are_words_not_errors(
     ):
         assert (await staff.open(path)).status_code == 404, path
     await staff.close()
+
+
+def seen_state(page: str) -> str:
+    found = re.search(r'name="state" value="([^"]+)"', page)
+    assert found, "the form carries the state it was drawn in"
+    return found.group(1)
+
+
+async def test_a_page_drawn_before_a_transfer_away_and_back_is_stale(
+    stage: Stage, web_app: Starlette
+) -> None:
+    """The status alone reads the same again after the report went to another desk and
+    came back: the page (without its script, or before its next poll) did not see that."""
+    await rider_reports(stage, web_app)
+    staff = await signed_in(stage, web_app)
+    old = await staff.open("/console/r/1")
+    state = seen_state(old.text)
+    colleague = await signed_in(stage, web_app, name="王五")
+    await colleague.open("/console/r/1")
+    assert (
+        await colleague.act(1, "transfer", seen="dispatched", to="dongguan")
+    ).status_code == 303
+    there = await signed_in(stage, web_app, "dongguan", "赵六")
+    await there.open("/console/r/1")
+    assert (await there.act(1, "transfer", seen="dispatched", to="xiguan")).status_code == 303
+    late = await staff.act(1, "reject", seen="dispatched", state=state, reason="not_hazard")
+    assert late.status_code == 409 and "刚刚被别人更新了" in error_of(late.text)
+    assert 'id="reject"' in late.text  # the fresh page, to act on knowingly
+    fresh = seen_state(late.text)
+    assert fresh != state
+    done = await staff.act(1, "reject", seen="dispatched", state=fresh, reason="not_hazard")
+    assert done.status_code == 303
+    for b in (staff, colleague, there):
+        await b.close()

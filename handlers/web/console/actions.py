@@ -1,7 +1,8 @@
 """The card's actions from the console: accept, reply, resolve (note and an optional
 after-photo), transfer, reject with a reason.
 
-Each is a plain form carrying the CSRF token and the status the page showed (`seen`); the
+Each is a plain form carrying the CSRF token, the status the page showed (`seen`) and what
+the status does not show (`state`: transfers and resolutions so far, report.state_of); the
 casework command (the contract's, the same the Telegram card calls) refuses a step that
 is not allowed, or one taken on a page that no longer shows the report as it stands
 ("refused.changed_page"). A success redirects back to the page (Post/Redirect/Get: a reload
@@ -28,9 +29,10 @@ from handlers.web.console.pages import (
     signed_out,
     text_field,
 )
-from handlers.web.console.report import REASONS, moved_from, show, visible_report
+from handlers.web.console.report import REASONS, moved_from, show, state_of, visible_report
 from handlers.web.console.sessions import SignedIn, console_of, csrf_ok, signed_in
 from handlers.web.words import plain
+from storage.records import Report
 
 NOTE_MAX = 800
 STATUS = {  # a refusal's HTTP status; anything else is 409 (the report's state says no)
@@ -68,7 +70,8 @@ async def act(request: Request) -> Response:
     if action not in ACTIONS:
         return Response(status_code=404)
     console = console_of(request)
-    if await visible_report(request, who) is None:
+    report = await visible_report(request, who)
+    if report is None:
         return await _gone(request, who)
     max_bytes = console.config.max_photo_bytes + FORM_MAX if action == "resolve" else FORM_MAX
     length = request.headers.get("content-length", "")
@@ -84,17 +87,22 @@ async def act(request: Request) -> Response:
             draft = " ".join(text_field(form, "text").split())[:NOTE_MAX]
             per = console.steps.per_person
             return await _say(request, who, 429, "console.too_fast", draft=draft, count=per)
-        return await _run(request, who, action, form)
+        return await _run(request, who, action, form, report)
     finally:
         await form.close()
 
 
-async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Response:
+async def _run(
+    request: Request, who: SignedIn, action: str, form: Any, report: Report
+) -> Response:
     casework = console_of(request).casework
     report_id = report_id_of(request)
     seen = text_field(form, "seen") or None
     text = " ".join(text_field(form, "text").split())[:NOTE_MAX]
     try:
+        state = text_field(form, "state")
+        if seen is not None and state and state != state_of(report):
+            raise Refused("refused.changed_page", ticket=report_id)
         if action == "accept":
             done = await casework.accept(who.seat, report_id, seen_status=seen)
         elif action == "reply":
@@ -127,8 +135,8 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
                 who.seat, report_id, reason, duplicate_of=original, seen_status=seen
             )
     except Refused as exc:
-        report = await visible_report(request, who)
-        values = {"ticket": report_id, "name": (report.handler_name if report else None) or "?"}
+        now = await visible_report(request, who)
+        values = {"ticket": report_id, "name": (now.handler_name if now else None) or "?"}
         values.update(exc.values)
         key = WORDS.get(exc.key, exc.key)
         words = Markup(texts.t(lang(request), key, **values))  # the catalogue's, escaped

@@ -48,6 +48,12 @@ DONE = (
 )
 
 
+def state_of(report: Report) -> str:
+    """What the status alone does not show: a transfer away and back, a resolution undone
+    ("not fixed") and accepted again. A form drawn before either is stale (actions.py)."""
+    return f"{report.transfer_count}.{report.resolve_count}"
+
+
 def may_see(seat: Seat, report: Report) -> bool:
     return seat.desk in (COUNTY, report.community_id)
 
@@ -147,6 +153,7 @@ async def _view(request: Request, report: Report) -> dict[str, Any]:
         "id": report.id,
         "label": f"{icon} {name}".strip(),
         "status": report.status,
+        "state": state_of(report),
         "status_text": plain(lg, f"status.{report.status}"),
         "handler": report.handler_name,
         "place": config.desk_name(report.community_id),
