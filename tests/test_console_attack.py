@@ -374,3 +374,42 @@ async def test_a_page_drawn_before_a_transfer_away_and_back_is_stale(
     assert done.status_code == 303
     for b in (staff, colleague, there):
         await b.close()
+
+
+async def test_a_revocation_while_a_sign_in_link_is_on_its_way_holds(
+    stage: Stage, web_app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/web was asked; the person is revoked (`suishou staff revoke`) just as the worker
+    delivers the link: the revocation must hold, and the link sign no one in."""
+    people = stage.services.staff
+    zhang = staff_of(stage, "xiguan", "张三")
+    await stage.send(zhang.start())
+    real_get = people.get
+    revoked: list[int] = []
+
+    async def read_then_revoked(staff_id: int) -> object:
+        person = await real_get(staff_id)
+        if not revoked:  # the CLI's three steps land right after the worker's read
+            revoked.append(staff_id)
+            await people.revoke(staff_id)
+            await stage.services.staff_links.void_all(staff_id)
+            await stage.services.staff_sessions.end_all(staff_id)
+        return person
+
+    monkeypatch.setattr(people, "get", read_then_revoked)
+    await stage.send(zhang.command("/web", chat=stage.chats["xiguan"]))
+    await stage.delivered()
+    monkeypatch.setattr(people, "get", real_get)
+    assert revoked
+    person = await people.get(revoked[0])
+    assert person is not None and person.revoked
+    assert await people.desks(revoked[0]) == []
+    found = re.search(r"/console/in/[A-Za-z0-9_-]+", words(stage.tg.bot_messages(zhang.id)[-1]))
+    if found:  # sent in the race: it must not work
+        browser = StaffBrowser(web_app)
+        shown = await browser.client.get(found.group(0))
+        if shown.status_code == 200:
+            used = await browser.client.post(found.group(0), data={"csrf": csrf_in(shown.text)})
+            assert used.status_code == 404
+        assert (await browser.client.get("/console")).status_code == 401
+        await browser.close()
