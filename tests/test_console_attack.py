@@ -413,3 +413,24 @@ async def test_a_revocation_while_a_sign_in_link_is_on_its_way_holds(
             assert used.status_code == 404
         assert (await browser.client.get("/console")).status_code == 401
         await browser.close()
+
+
+async def test_control_characters_in_typed_words_are_no_server_error(
+    stage: Stage, web_app: Starlette
+) -> None:
+    """NUL, BEL or a bidi override pasted into a reply or a note reach neither the rider
+    nor the timeline: nobody means to send them, and an override makes words read
+    otherwise (\u202e turns what follows around)."""
+    await rider_reports(stage, web_app)
+    staff = await signed_in(stage, web_app)
+    await staff.open("/console/r/1")
+    assert (await staff.act(1, "reply", text="你好\x00世界\x07\u202e\n第二行")).status_code == 303
+    assert (await staff.act(1, "accept", seen="dispatched")).status_code == 303
+    await staff.open("/console/r/1")
+    resolved = await staff.act(1, "resolve", seen="accepted", text="已\x00修复")
+    assert resolved.status_code == 303
+    await stage.delivered()
+    page = (await staff.open("/console/r/1")).text
+    assert "你好世界 第二行" in page and "已修复" in page
+    assert not any(c in page for c in "\x00\x07\u202e")
+    await staff.close()

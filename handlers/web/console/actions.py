@@ -28,6 +28,7 @@ from handlers.web.console.pages import (
     report_id_of,
     signed_out,
     text_field,
+    typed,
 )
 from handlers.web.console.report import REASONS, moved_from, show, state_of, visible_report
 from handlers.web.console.sessions import SignedIn, console_of, csrf_ok, signed_in
@@ -84,7 +85,7 @@ async def act(request: Request) -> Response:
         if not csrf_ok(request, who, text_field(form, "csrf")):
             return await _say(request, who, 403, "console.bad_token")
         if not console.steps.attempt(who.seat.person.id):
-            draft = " ".join(text_field(form, "text").split())[:NOTE_MAX]
+            draft = typed(form, "text", NOTE_MAX)
             per = console.steps.per_person
             return await _say(request, who, 429, "console.too_fast", draft=draft, count=per)
         return await _run(request, who, action, form, report)
@@ -98,7 +99,7 @@ async def _run(
     casework = console_of(request).casework
     report_id = report_id_of(request)
     seen = text_field(form, "seen") or None
-    text = " ".join(text_field(form, "text").split())[:NOTE_MAX]
+    text = typed(form, "text", NOTE_MAX)
     try:
         state = text_field(form, "state")
         if seen is not None and state and state != state_of(report):
@@ -155,7 +156,7 @@ async def _gone(request: Request, who: SignedIn) -> Response:
     if form is None or not csrf_ok(request, who, text_field(form, "csrf")):
         return await show(request, who)
     try:
-        draft = text_field(form, "text").strip()[:NOTE_MAX]
+        draft = typed(form, "text", NOTE_MAX)
         action = str(request.path_params["action"])
         place = await moved_from(console_of(request), report_id_of(request), who.seat.desk)
         error = None
