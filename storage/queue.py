@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.figures import EVERY, Scope
 from storage.tables import reports
 
+MAX_REPORT_ID = 2**31 - 1  # reports.id is an INTEGER
+
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 NOTE_CHARS = 60  # the row's note, cut: the report's page has the whole of it
@@ -92,6 +94,8 @@ class Cursor:
         wanted = 2 if order is Order.URGENT else 1
         if len(parts) != wanted or not all(p.isdigit() and len(p) < 19 for p in parts):
             raise ValueError(f"not a queue position for the {order.value} order: {token!r}")
+        if int(parts[-1]) > MAX_REPORT_ID:  # PostgreSQL refuses it for an INTEGER column
+            raise ValueError(f"no report has the number {parts[-1]}")
         if order is Order.URGENT:
             deadline = datetime.fromtimestamp(int(parts[0]) / 1_000_000, UTC)
             return cls(int(parts[1]), deadline)

@@ -95,8 +95,10 @@ class StaffLinks:
         return await self._link(person, desk, Kind.INVITE)
 
     async def signin(self, person: StaffPerson, desk: str) -> Link:
-        """A sign-in link for someone at `desk` (proven by the chat they asked from)."""
-        await self.staff.grant(person.id, desk)
+        """A sign-in link for someone at `desk` (granted when they asked from its chat).
+
+        No grant here: a grant lifts a revocation, and a revocation that lands between the
+        ask and the delivery must hold (the link then signs no one in)."""
         return await self._link(person, desk, Kind.SIGNIN)
 
     async def _link(self, person: StaffPerson, desk: str, kind: Kind) -> Link:

@@ -10,7 +10,7 @@ so the rules are the card's and a stale page is refused rather than acting blind
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jinja2 import Environment
 from starlette.routing import BaseRoute, Route
@@ -24,7 +24,7 @@ from bot.people.staff import StaffDirectory
 from bot.services import Services
 from handlers.web.console import actions, digest, figures, ledger, live, queue, report, signin
 from handlers.web.console import map as county_map
-from handlers.web.console.limits import SigninLimits
+from handlers.web.console.limits import ActionLimits, SigninLimits
 from handlers.web.console.sessions import CookieSigner
 from storage.database import Database
 from storage.photos import PhotoStore
@@ -42,9 +42,11 @@ class Console:
     photos: PhotoStore
     signer: CookieSigner
     limits: SigninLimits
+    steps: ActionLimits  # steps per person (a flood of replies reaches a rider's phone)
     templates: Environment
     prefix: str  # the web page's path prefix, ending in "/"
     secure: bool  # cookies get the Secure flag (https)
+    ledgers_making: set[int] = field(default_factory=set)  # staff ids (ledger.py)
 
 
 def make_console(
@@ -62,6 +64,7 @@ def make_console(
         photos=services.photos,
         signer=CookieSigner(secret),
         limits=SigninLimits(services.clock),
+        steps=ActionLimits(services.clock),
         templates=templates,
         prefix=prefix,
         secure=services.config.web.secure,

@@ -1,7 +1,8 @@
 """The card's actions from the console: accept, reply, resolve (note and an optional
 after-photo), transfer, reject with a reason.
 
-Each is a plain form carrying the CSRF token and the status the page showed (`seen`); the
+Each is a plain form carrying the CSRF token, the status the page showed (`seen`) and what
+the status does not show (`state`: transfers and resolutions so far, report.state_of); the
 casework command (the contract's, the same the Telegram card calls) refuses a step that
 is not allowed, or one taken on a page that no longer shows the report as it stands
 ("refused.changed_page"). A success redirects back to the page (Post/Redirect/Get: a reload
@@ -27,10 +28,12 @@ from handlers.web.console.pages import (
     report_id_of,
     signed_out,
     text_field,
+    typed,
 )
-from handlers.web.console.report import REASONS, show, visible_report
+from handlers.web.console.report import REASONS, moved_from, show, state_of, visible_report
 from handlers.web.console.sessions import SignedIn, console_of, csrf_ok, signed_in
 from handlers.web.words import plain
+from storage.records import Report
 
 NOTE_MAX = 800
 STATUS = {  # a refusal's HTTP status; anything else is 409 (the report's state says no)
@@ -67,9 +70,10 @@ async def act(request: Request) -> Response:
     action = str(request.path_params["action"])
     if action not in ACTIONS:
         return Response(status_code=404)
-    if await visible_report(request, who) is None:
-        return await show(request, who)  # another desk's, or none: "not found"
     console = console_of(request)
+    report = await visible_report(request, who)
+    if report is None:
+        return await _gone(request, who)
     max_bytes = console.config.max_photo_bytes + FORM_MAX if action == "resolve" else FORM_MAX
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
@@ -80,17 +84,26 @@ async def act(request: Request) -> Response:
     try:
         if not csrf_ok(request, who, text_field(form, "csrf")):
             return await _say(request, who, 403, "console.bad_token")
-        return await _run(request, who, action, form)
+        if not console.steps.attempt(who.seat.person.id):
+            draft = typed(form, "text", NOTE_MAX)
+            per = console.steps.per_person
+            return await _say(request, who, 429, "console.too_fast", draft=draft, count=per)
+        return await _run(request, who, action, form, report)
     finally:
         await form.close()
 
 
-async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Response:
+async def _run(
+    request: Request, who: SignedIn, action: str, form: Any, report: Report
+) -> Response:
     casework = console_of(request).casework
     report_id = report_id_of(request)
     seen = text_field(form, "seen") or None
-    text = " ".join(text_field(form, "text").split())[:NOTE_MAX]
+    text = typed(form, "text", NOTE_MAX)
     try:
+        state = text_field(form, "state")
+        if seen is not None and state and state != state_of(report):
+            raise Refused("refused.changed_page", ticket=report_id)
         if action == "accept":
             done = await casework.accept(who.seat, report_id, seen_status=seen)
         elif action == "reply":
@@ -123,8 +136,8 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
                 who.seat, report_id, reason, duplicate_of=original, seen_status=seen
             )
     except Refused as exc:
-        report = await visible_report(request, who)
-        values = {"ticket": report_id, "name": (report.handler_name if report else None) or "?"}
+        now = await visible_report(request, who)
+        values = {"ticket": report_id, "name": (now.handler_name if now else None) or "?"}
         values.update(exc.values)
         key = WORDS.get(exc.key, exc.key)
         words = Markup(texts.t(lang(request), key, **values))  # the catalogue's, escaped
@@ -133,6 +146,26 @@ async def _run(request: Request, who: SignedIn, action: str, form: Any) -> Respo
     said = DONE_BY_KEY.get(getattr(done, "key", ""), DONE[action])
     prefix = console_of(request).prefix
     return RedirectResponse(f"{prefix}console/r/{report_id}?done={said}", status_code=303)
+
+
+async def _gone(request: Request, who: SignedIn) -> Response:
+    """Not this desk's report: "not found", or, for one transferred away from this desk
+    while its page was open, where it went (as the desk's card says). A real form's words
+    are shown back, so nothing typed is lost."""
+    form = await read_form(request)
+    if form is None or not csrf_ok(request, who, text_field(form, "csrf")):
+        return await show(request, who)
+    try:
+        draft = typed(form, "text", NOTE_MAX)
+        action = str(request.path_params["action"])
+        place = await moved_from(console_of(request), report_id_of(request), who.seat.desk)
+        error = None
+        if place is not None:
+            key = "console.moved_away"
+            error = plain(lang(request), key, ticket=report_id_of(request), place=place)
+        return await show(request, who, status=404, error=error, drafts={action: draft})
+    finally:
+        await form.close()
 
 
 async def _photo(form: Any) -> PhotoInput | None:
@@ -150,8 +183,9 @@ async def _photo(form: Any) -> PhotoInput | None:
 
 
 async def _say(
-    request: Request, who: SignedIn, status: int, key: str, *, draft: str = ""
+    request: Request, who: SignedIn, status: int, key: str, *, draft: str = "", **values: Any
 ) -> Response:
-    words = plain(lang(request), key, mb=console_of(request).config.max_photo_bytes >> 20)
+    mb = console_of(request).config.max_photo_bytes >> 20
+    words = plain(lang(request), key, mb=mb, **values)
     action = str(request.path_params.get("action", ""))
     return await show(request, who, status=status, error=words, drafts={action: draft})

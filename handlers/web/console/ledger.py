@@ -4,6 +4,10 @@ The file /export sends the supervisors' chat (bot/reporting/ledger.py): one row 
 made in the range, and the figures per community. Only for someone signed in: the county
 gets every community's (or the one it picks), a community's desk its own reports and its
 own line of figures. A range that cannot be read is answered in words, not with a file.
+
+A year's ledger of a busy county is seconds of work and hundreds of MB, so a person makes
+one at a time (pressing Download again meanwhile is answered in words), and the process
+at most LEDGERS_AT_ONCE.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ KINDS = {
     "csv": "text/csv; charset=utf-8",
 }
 NOT_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+LEDGERS_AT_ONCE = 2
 
 
 async def download(request: Request) -> Response:
@@ -45,12 +50,19 @@ async def download(request: Request) -> Response:
             raise Refusal(400, "format_unknown")
     except Refusal as refusal:
         return refused(request, who, refusal)
+    making: set[int] = console.ledgers_making
+    person = who.seat.person.id
+    if person in making or len(making) >= LEDGERS_AT_ONCE:
+        return refused(request, who, Refusal(429, "ledger_busy"))
+    making.add(person)
     ledger = Ledger(config=config, db=console.db, clock=console.clock)
     try:
         data, rows = await ledger.export(period, fmt, whose.scope)
     except Exception:
         log.exception("console ledger failed")
         return refused(request, who, Refusal(500, "ledger_failed"))
+    finally:
+        making.discard(person)
     first, last = period.start.date(), (period.end - timedelta(days=1)).date()
     whose_name = NOT_A_NAME.sub("_", whose.community) if whose.community else "county"
     name = f"suishou-ledger-{whose_name}-{first}-{last}.{fmt}"

@@ -82,3 +82,17 @@ def report_id_of(request: Request) -> int:
 def text_field(form: Any, name: str) -> str:
     value = form.get(name) if form is not None else None
     return value if isinstance(value, str) else ""
+
+
+# Control characters (NUL, BEL...) and the bidi controls that reorder what follows them:
+# nothing a person means to send a rider, and a way to make words read otherwise. Line
+# breaks and tabs become spaces (the words are put on one line anyway).
+CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F)]
+UNSEEN: dict[int, str | None] = {
+    c: (" " if chr(c).isspace() else None) for c in [*CONTROLS, *range(0x2066, 0x206A)]
+}
+
+
+def typed(form: Any, name: str, limit: int) -> str:
+    """Words typed in a field, on one line, without control characters, at most `limit`."""
+    return " ".join(text_field(form, name).translate(UNSEEN).split())[:limit]

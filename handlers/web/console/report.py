@@ -48,6 +48,12 @@ DONE = (
 )
 
 
+def state_of(report: Report) -> str:
+    """What the status alone does not show: a transfer away and back, a resolution undone
+    ("not fixed") and accepted again. A form drawn before either is stale (actions.py)."""
+    return f"{report.transfer_count}.{report.resolve_count}"
+
+
 def may_see(seat: Seat, report: Report) -> bool:
     return seat.desk in (COUNTY, report.community_id)
 
@@ -60,6 +66,25 @@ async def visible_report(request: Request, who: SignedIn) -> Report | None:
     async with console.db.transaction() as conn:
         report = await report_rows.get(conn, report_id)
     return report if report is not None and may_see(who.seat, report) else None
+
+
+async def moved_from(console: Any, report_id: int, desk: str) -> str | None:
+    """Where a report was last transferred to from `desk` (None: it never left that desk,
+    or never was there): what the desk's card says of it, and nothing newer."""
+    if not report_id:
+        return None
+    async with console.db.transaction() as conn:
+        history = await report_rows.history(conn, report_id)
+    here = None if desk == COUNTY else desk
+    went = [
+        e["data"].get("to")
+        for e in history
+        if e["kind"] == "transferred" and e["data"].get("from") == here
+    ]
+    if not went:
+        return None
+    target = went[-1]
+    return str(console.config.desk_name(None if target == SUPERVISORS else target))
 
 
 async def page(request: Request) -> Response:
@@ -83,7 +108,15 @@ async def show(
     """The report's page (or "not found"); `error` is a refusal already in words."""
     report = await visible_report(request, who)
     if report is None:
-        return render(request, "report.html", status=404, who=who, view=None)
+        return render(
+            request,
+            "report.html",
+            status=404,
+            who=who,
+            view=None,
+            error=error,
+            drafts=drafts or {},
+        )
     view = await _view(request, report)
     return render(
         request,
@@ -120,6 +153,7 @@ async def _view(request: Request, report: Report) -> dict[str, Any]:
         "id": report.id,
         "label": f"{icon} {name}".strip(),
         "status": report.status,
+        "state": state_of(report),
         "status_text": plain(lg, f"status.{report.status}"),
         "handler": report.handler_name,
         "place": config.desk_name(report.community_id),
