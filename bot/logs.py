@@ -2,7 +2,8 @@
 
 Libraries log request URLs that contain the bot token (``/bot<token>/getUpdates``), and at
 DEBUG python-telegram-bot logs whole updates, a shared contact's phone number included, and
-every call's parameters, a private message with a working console sign-in link among them. The
+every call's parameters, a private message with a working console sign-in link (or a rider's
+/link code) among them. The
 masking therefore sits on the root handler (a filter that rewrites every record before any
 formatter sees it, and the JSON formatter once more on the finished line): whoever logged
 it, a token or a phone number never reaches the output.
@@ -21,6 +22,9 @@ from typing import IO, Any
 TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 # A one-time console link (bot/people/signin.py): whoever reads it signs in.
 CONSOLE_LINK_RE = re.compile(r"(console/in/)[A-Za-z0-9_-]{20,}")
+# A rider's one-time /link code as its message shows it, ABCD-EFGH in the code's alphabet
+# (bot/people/linking.py): whoever types it within ten minutes joins their phone to that rider.
+LINK_CODE_RE = re.compile(r"(?<![A-Za-z0-9])[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}(?![A-Za-z0-9])")
 _SEP = r"[ \-.]?"
 # A value named as a phone (Contact.phone_number, or a contact card's TEL lines in its vcard,
 # in a dict, JSON or repr), whatever its format.
@@ -66,6 +70,7 @@ def redact(text: str) -> str:
     """The text with tokens and phone numbers (any common format) replaced by placeholders."""
     text = TOKEN_RE.sub("<token>", text)
     text = CONSOLE_LINK_RE.sub(r"\1<token>", text)
+    text = LINK_CODE_RE.sub("<code>", text)
     text = _PHONE_FIELD_RE.sub(r"\g<key>\g<q><phone>\g<q>", text)
     return PHONE_RE.sub(_phone, MOBILE_RE.sub(_mobile, text))
 

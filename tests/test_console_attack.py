@@ -434,3 +434,24 @@ async def test_control_characters_in_typed_words_are_no_server_error(
     assert "你好世界 第二行" in page and "已修复" in page
     assert not any(c in page for c in "\x00\x07\u202e")
     await staff.close()
+
+
+async def test_a_riders_link_code_never_reaches_the_logs(stage: Stage) -> None:
+    """/link's code joins whichever phone types it within ten minutes to the rider: at DEBUG
+    the library logs the message carrying it."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("DEBUG", out)
+    try:
+        rider = stage.person("陈师傅")
+        await stage.send(rider.command("/link"))
+        await stage.delivered()
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    found = re.search(r"([A-Z0-9]{4}-[A-Z0-9]{4})", rider.last_bot_message()["text"])
+    assert found, "the code was sent"
+    logged = out.getvalue()
+    assert "sendMessage" in logged  # the library did log the call
+    assert found.group(1) not in logged and found.group(1).replace("-", "") not in logged

@@ -77,7 +77,8 @@ async def test_the_page_shows_the_report_and_its_photos_to_its_desk_only(
     assert (await staff.client.get("/console/r/1/photo/..%2F..%2Fetc")).status_code == 404
     # The county sees every desk's report.
     county = await signed_in(stage, web_app, "county", "王主任")
-    assert (await county.client.get(photo)).status_code == 200
+    seen = await county.client.get(photo)
+    assert seen.status_code == 200 and seen.headers["cache-control"] == "private, no-store"
     for b in (staff, other, county, phone):
         await b.close()
 

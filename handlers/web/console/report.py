@@ -253,6 +253,7 @@ async def photo(request: Request) -> Response:
     path = console.photos.path_for(sha)
     if not allowed or not path.is_file():
         return Response(status_code=404)
+    # Not kept in the browser's cache: a desk's shared computer keeps none after sign-out.
     return FileResponse(
-        path, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"}
+        path, media_type="image/jpeg", headers={"cache-control": "private, no-store"}
     )
