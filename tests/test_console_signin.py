@@ -152,6 +152,22 @@ async def test_signing_out_ends_the_session_and_needs_the_page_token(
     assert (await browser.client.get("/console")).status_code == 401
 
 
+async def test_signing_in_again_ends_the_browsers_previous_session(
+    stage: Stage, browser: StaffBrowser
+) -> None:
+    """A shared desk computer: 李四 signs in, then 王五 on the same browser. 李四's session
+    ends on the server, not only its cookie (a copy of it no longer works)."""
+    await browser.sign_in(await invite(stage, "李四", "xiguan"))
+    kept = dict(browser.client.cookies)
+    await browser.sign_in(await invite(stage, "王五", "xiguan"))
+    assert "王五 · 西关社区" in (await browser.open("/console")).text
+    other = StaffBrowser(browser.app)
+    for name, value in kept.items():
+        other.client.cookies.set(name, value, path="/console")
+    assert (await other.client.get("/console")).status_code == 401
+    await other.close()
+
+
 async def test_revoking_a_person_ends_their_session_at_once(
     stage: Stage, browser: StaffBrowser
 ) -> None:
