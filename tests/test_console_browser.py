@@ -18,6 +18,7 @@ from handlers import web
 from handlers.web.console import live
 from handlers.web.console import report as report_page
 from tests.conftest import Stage, words
+from tests.images import jpeg
 from tests.test_casework import card_of, reported
 from tests.test_web_browser import CHROMIUM, HOW, blank_tile, served_in_chromium
 
@@ -106,6 +107,16 @@ async def test_staff_sign_in_accept_and_resolve_while_a_colleague_watches(site: 
     assert await wang.locator("#changed").is_visible()
 
     await li.fill("#resolve-note", "已清理通道，电动车已移走")
+    # An after-photo over the limit is refused in the page, before the upload: the note stays.
+    photo = li.locator("input[name=photo]")
+    assert await photo.get_attribute("data-max") == str(stage.config.max_photo_bytes)
+    await photo.evaluate("input => { input.dataset.max = '100' }")  # a tiny limit, for the test
+    big = {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}
+    await photo.set_input_files(files=[big])
+    assert "内容太大" in await photo.evaluate("input => input.validationMessage")
+    assert not await li.evaluate("() => document.querySelector('#resolve').form.checkValidity()")
+    await photo.set_input_files(files=[])
+    assert await li.evaluate("() => document.querySelector('#resolve').form.checkValidity()")
     await li.get_by_role("button", name="✅ 办结").click()
     await li.get_by_text("已办结，正在请骑手确认。").wait_for()
     await stage.delivered()

@@ -128,6 +128,7 @@ async def show(
         error=error,
         drafts=drafts or {},
         poll=POLL_SECONDS,
+        photo_max=console_of(request).config.max_photo_bytes,
     )
 
 

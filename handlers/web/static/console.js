@@ -14,6 +14,14 @@
     }).addTo(map);
     L.marker(at).addTo(map);
   }
+  // A photo over the limit is refused here, before the upload: the note typed stays.
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input.dataset || !input.dataset.max || !input.files) return;
+    var big = input.files.length && input.files[0].size > parseInt(input.dataset.max, 10);
+    input.setCustomValidity(big ? input.dataset.tooBig : "");
+    if (big) input.reportValidity();
+  });
   var page = document.querySelector("[data-version-url]");
   if (!page) return;
   var version = page.dataset.version || null; // the queue learns its version at the first poll
