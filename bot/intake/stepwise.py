@@ -32,7 +32,8 @@ from bot.people.riders import RiderCtx
 from storage import drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
-from storage.photos import PhotoRejected, PhotoStore
+from storage.photo_checks import PhotoRejected
+from storage.photos import PhotoStore
 from storage.records import Draft, Report
 
 log = logging.getLogger(__name__)
