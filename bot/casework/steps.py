@@ -33,7 +33,7 @@ from bot.domain.lifecycle import (
     Status,
     decide,
 )
-from bot.intake.stepwise import FetchError, PhotoInput
+from bot.intake.photo_input import FetchError, PhotoInput
 from bot.messages import Button, Reply
 from storage import reports
 from storage.database import Database
