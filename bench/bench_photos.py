@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from PIL import Image  # noqa: E402
 
-from storage.photos import process_image  # noqa: E402
+from storage.photo_process import process_image  # noqa: E402
 
 REAL_PHOTOS = (
     "DSCN0010.jpg",

@@ -1,4 +1,4 @@
-"""Tests for storage.photos: hostile-input handling, normalisation, GPS and the store."""
+"""Tests for the photo modules: hostile-input checks, normalisation, GPS and the store."""
 
 from __future__ import annotations
 
@@ -16,13 +16,10 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat
 from PIL.TiffImagePlugin import IFDRational
 
 import storage.photos as photos_mod
-from storage.photos import (
-    PhotoRejected,
-    PhotoStore,
-    StoredPhoto,
-    process_image,
-    read_exif_gps,
-)
+from storage.photo_checks import PhotoRejected
+from storage.photo_gps import read_exif_gps
+from storage.photo_process import ProcessedPhoto, process_image
+from storage.photos import PhotoStore, StoredPhoto
 from tests.images import flat_png
 from tests.shared_data import shared_real
 
@@ -636,7 +633,7 @@ async def test_store_decodes_at_most_workers_photos_at_once(
     lock = threading.Lock()
     real = photos_mod.process_image
 
-    def spy(data: bytes, **kwargs: int) -> photos_mod.ProcessedPhoto:
+    def spy(data: bytes, **kwargs: int) -> ProcessedPhoto:
         nonlocal busy, most
         with lock:
             busy += 1
@@ -675,7 +672,7 @@ async def test_store_processes_off_the_event_loop(
     seen: list[int] = []
     real = photos_mod.process_image
 
-    def spy(data: bytes, **kwargs: int) -> photos_mod.ProcessedPhoto:
+    def spy(data: bytes, **kwargs: int) -> ProcessedPhoto:
         seen.append(threading.get_ident())
         return real(data, **kwargs)
 

@@ -15,7 +15,7 @@ from bot.domain.lifecycle import (
     Role,
 )
 from bot.domain.numbers import parse_ticket_id
-from bot.intake.stepwise import PhotoInput
+from bot.intake.photo_input import PhotoInput
 from bot.messages import Outcome, say
 from storage import reports
 from storage.records import CardMessage, Report

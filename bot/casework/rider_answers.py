@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot import texts
 from bot.domain.lifecycle import Action, Actor, Refused, Role, Status, decide
-from bot.intake.stepwise import PhotoInput
+from bot.intake.photo_input import PhotoInput
 from bot.messages import Answer, Reply
 from bot.people.riders import RiderCtx
 from storage.records import Report

@@ -10,7 +10,7 @@ from bot.casework.service import Casework
 from bot.domain.lifecycle import (
     Refused,
 )
-from bot.intake.stepwise import PhotoInput
+from bot.intake.photo_input import PhotoInput
 from bot.messages import Outcome, Reply, say
 from bot.people.riders import RiderCtx
 from storage import reports

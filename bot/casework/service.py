@@ -23,7 +23,7 @@ from bot.domain.lifecycle import (
     Status,
     decide,
 )
-from bot.intake.stepwise import PhotoInput
+from bot.intake.photo_input import PhotoInput
 from bot.people.staff import Seat
 from storage import reports, riders
 from storage.records import Report, Rider

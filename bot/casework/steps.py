@@ -33,11 +33,12 @@ from bot.domain.lifecycle import (
     Status,
     decide,
 )
-from bot.intake.stepwise import FetchError, PhotoInput
+from bot.intake.photo_input import FetchError, PhotoInput
 from bot.messages import Button, Reply
 from storage import reports
 from storage.database import Database
-from storage.photos import PhotoRejected, PhotoStore
+from storage.photo_checks import PhotoRejected
+from storage.photos import PhotoStore
 from storage.records import Report
 
 log = logging.getLogger(__name__)

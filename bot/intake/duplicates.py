@@ -1,8 +1,9 @@
 """Is this the same hazard someone already reported? Same category, close by, still open.
 
 And +1: a rider whose sighting is such a report's joins it instead of filing another. Both
-channels take this one path (Telegram's draft buttons in bot/intake/stepwise.py, the web's form in
-bot/intake/form.py), so who may join what, and what joining does, cannot drift.
+channels take this one path (Telegram's draft buttons, asked in bot/intake/questions.py and
+answered in bot/intake/stepwise.py; the web's form in bot/intake/form.py), so who may join
+what, and what joining does, cannot drift.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A report that arrives whole: photos, location, category and note in one filled-in form.
 
 The web page sends what Telegram collects step by step (bot/intake/stepwise.py) in one request. The
-rules are the same and come from the same code: photo checks (storage/photos.py: formats,
-decoding bombs, orientation, metadata stripped, EXIF GPS read), routing (bot/domain/routing.py),
+rules are the same and come from the same code: photo checks (storage/photo_checks.py,
+storage/photo_process.py, storage/photo_gps.py: formats, decoding bombs, orientation,
+metadata stripped, EXIF GPS read), routing (bot/domain/routing.py),
 the report and its first event and deadline (Dispatcher.create_report), the per-rider limit
 on reports an hour. A draft row is written and closed in the same transaction as the report,
 so the report has its draft (reports.draft_id) exactly as a Telegram one does.
@@ -43,7 +44,9 @@ from bot.people.riders import RiderCtx
 from storage import accounts, drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
-from storage.photos import PhotoRejected, PhotoStore, ProcessedPhoto
+from storage.photo_checks import PhotoRejected
+from storage.photo_process import ProcessedPhoto
+from storage.photos import PhotoStore
 from storage.records import Draft, Report, Rider
 
 log = logging.getLogger(__name__)

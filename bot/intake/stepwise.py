@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import callbacks, texts
+from bot import texts
 from bot.callbacks import Callback
 from bot.casework.dispatch import Dispatcher
 from bot.casework.rider_notices import address
@@ -24,40 +22,29 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.domain.geo import LatLon, valid_latlon
 from bot.domain.numbers import MAX_ID, parse_positive_int
-from bot.domain.routing import Route, Router
-from bot.intake.duplicates import Join, join_report, similar_open_report
+from bot.domain.routing import Router
+from bot.intake.duplicates import Join, join_report
+from bot.intake.photo_input import FetchError, PhotoInput
+from bot.intake.questions import DraftQuestions, draft_point, edit_buttons, is_complete
 from bot.intake.tickets import Tickets
-from bot.messages import AskFor, Button, Outcome, Reply, say
+from bot.messages import Outcome, Reply, say
 from bot.people.riders import RiderCtx
 from storage import drafts, riders
 from storage import reports as report_rows
 from storage.database import Database
-from storage.photos import PhotoRejected, PhotoStore
-from storage.records import Draft, Report
+from storage.photo_checks import PhotoRejected
+from storage.photos import PhotoStore
+from storage.records import Draft
 
 log = logging.getLogger(__name__)
 
 NOTE_MAX = 1000
 
 
-class FetchError(Exception):
-    """The chat platform could not hand over a file."""
-
-
-@dataclass(frozen=True)
-class PhotoInput:
-    """A photo (or image file) as the rider sent it; `fetch` downloads the bytes."""
-
-    fetch: Callable[[], Awaitable[bytes]]
-    size: int | None
-    as_file: bool
-    mime_type: str | None = None
-    caption: str | None = None
-    media_group_id: str | None = None
-    forwarded: bool = False
-
-
 class Intake:
+    """The chat intake: each input fills the rider's open draft, then the next question
+    (bot/intake/questions.py) is asked; the draft's buttons submit, edit, join or cancel."""
+
     def __init__(
         self,
         *,
@@ -76,6 +63,9 @@ class Intake:
         self.dispatcher = dispatcher
         self.tickets = tickets
         self.clock = clock
+        self.questions = DraftQuestions(
+            config=config, db=db, router=router, dispatcher=dispatcher, clock=clock
+        )
 
     # ---- inputs -------------------------------------------------------------------
 
@@ -131,7 +121,7 @@ class Intake:
             draft = await drafts.update_fields(conn, draft.id, now, **values)
         if photo.media_group_id:
             return Outcome()
-        return Outcome(replies=(await self.prompt(ctx, draft, notice),))
+        return Outcome(replies=(await self.questions.prompt(ctx, draft, notice),))
 
     async def _keep_caption(self, conn: AsyncConnection, draft: Draft, photo: PhotoInput) -> None:
         if photo.caption and photo.caption.strip():
@@ -151,7 +141,7 @@ class Intake:
             draft = await drafts.open_for(conn, ctx.rider.id)
         if draft is None:
             return Outcome()
-        return Outcome(replies=(await self.prompt(ctx, draft),))
+        return Outcome(replies=(await self.questions.prompt(ctx, draft),))
 
     async def set_location(self, ctx: RiderCtx, point: LatLon) -> Outcome:
         if not valid_latlon(point.lat, point.lon):
@@ -167,7 +157,9 @@ class Intake:
                 location_source="shared",
             )
         return Outcome(
-            replies=(await self.prompt(ctx, draft, texts.t(ctx.lang, "location.received")),)
+            replies=(
+                await self.questions.prompt(ctx, draft, texts.t(ctx.lang, "location.received")),
+            )
         )
 
     async def add_note(self, ctx: RiderCtx, text: str, *, replace: bool = False) -> Outcome:
@@ -182,12 +174,12 @@ class Intake:
             if ctx.rider.awaiting == "note":
                 await riders.set_fields(conn, ctx.rider.id, awaiting=None)
         key = "note.saved" if draft.photos or replace else "note.saved_need_photo"
-        return Outcome(replies=(await self.prompt(ctx, draft, texts.t(ctx.lang, key)),))
+        return Outcome(replies=(await self.questions.prompt(ctx, draft, texts.t(ctx.lang, key)),))
 
     async def start_report(self, ctx: RiderCtx) -> Outcome:
         async with self.db.transaction() as conn:
             draft = await self._draft(conn, ctx)
-        return Outcome(replies=(await self.prompt(ctx, draft),))
+        return Outcome(replies=(await self.questions.prompt(ctx, draft),))
 
     async def cancel(self, ctx: RiderCtx) -> Outcome:
         async with self.db.transaction() as conn:
@@ -226,7 +218,7 @@ class Intake:
             return await self._step(ctx, draft)
         if cb.action == "edit":
             return Outcome(
-                edit=Reply(self.summary_text(ctx, draft), _edit_buttons(lang, draft.id))
+                edit=Reply(self.questions.summary_text(ctx, draft), edit_buttons(lang, draft.id))
             )
         if cb.action == "back":
             return await self._step(ctx, draft)
@@ -261,10 +253,10 @@ class Intake:
 
     async def _step(self, ctx: RiderCtx, draft: Draft) -> Outcome:
         """Answer a button press with the next question, in place when a keyboard allows."""
-        reply = await self.prompt(ctx, draft)
+        reply = await self.questions.prompt(ctx, draft)
         if reply.ask is None:
             return Outcome(edit=reply)
-        return Outcome(edit=Reply(self.summary_text(ctx, draft)), replies=(reply,))
+        return Outcome(edit=Reply(self.questions.summary_text(ctx, draft)), replies=(reply,))
 
     async def _closed_draft(self, ctx: RiderCtx, draft: Draft) -> Outcome:
         async with self.db.transaction() as conn:
@@ -281,11 +273,11 @@ class Intake:
     async def submit(self, ctx: RiderCtx, draft: Draft) -> Outcome:
         if draft.status != drafts.OPEN:
             return await self._closed_draft(ctx, draft)
-        if not _complete(draft):
-            return Outcome(edit=await self.prompt(ctx, draft))
+        if not is_complete(draft):
+            return Outcome(edit=await self.questions.prompt(ctx, draft))
         category = self.config.category(draft.category or "")
-        point = _point(draft)
-        assert category is not None and point is not None  # _complete(draft)
+        point = draft_point(draft)
+        assert category is not None and point is not None  # is_complete(draft)
         route = self.router.route(point, category.code)
         async with self.db.transaction() as conn:
             if not await drafts.close(conn, draft.id, "submitted", self.clock.now()):
@@ -299,69 +291,10 @@ class Intake:
             await self.tickets.put(conn, report, ctx.rider, ctx.lang)
             await self.dispatcher.put_card(conn, report)
         return Outcome(
-            edit=Reply(self.summary_text(ctx, draft, submitted=report.id)),
+            edit=Reply(self.questions.summary_text(ctx, draft, submitted=report.id)),
             toast=texts.t(ctx.lang, "submit.toast", ticket=report.id),
             created=report.id,
         )
-
-    # ---- what to ask next ---------------------------------------------------------
-
-    async def prompt(self, ctx: RiderCtx, draft: Draft, notice: str | None = None) -> Reply:
-        """The one question the rider should answer next (or the summary when done)."""
-        lang = ctx.lang
-        head = [notice] if notice else []
-        if draft.photos:
-            head.append(texts.t(lang, "draft.photos_count", count=len(draft.photos)))
-        if draft.photos_dropped:
-            head.append(texts.t(lang, "photo.limit", limit=self.config.max_photos))
-        if not draft.photos:
-            return Reply("\n".join([*head, texts.t(lang, "ask.photo")]))
-        if draft.lat is None:
-            return Reply(
-                "\n".join([*head, texts.t(lang, "ask.location")]),
-                ask=AskFor("location", texts.t(lang, "button.send_location")),
-            )
-        if draft.category is None:
-            return Reply(
-                "\n".join([*head, texts.t(lang, "ask.category")]),
-                buttons=self._category_buttons(ctx, draft.id),
-            )
-        similar = await self._offer(draft)
-        if similar is not None:
-            return self._duplicate_question(ctx, draft, similar)
-        return Reply(self.summary_text(ctx, draft), _summary_buttons(lang, draft.id))
-
-    async def _offer(self, draft: Draft) -> Report | None:
-        """The open report this draft is offered to join (+1), if any: one at a time."""
-        point = _point(draft)
-        if draft.not_duplicate or draft.category is None or point is None:
-            return None
-        return await similar_open_report(
-            self.db, self.config, draft.category, point, self.clock.now()
-        )
-
-    def _duplicate_question(self, ctx: RiderCtx, draft: Draft, similar: Report) -> Reply:
-        lang = ctx.lang
-        icon, name = self.config.category_label(similar.category, lang)
-        text = texts.t(
-            lang,
-            "duplicate.question",
-            ticket=similar.id,
-            icon=icon,
-            category=name,
-            status=texts.t(lang, f"status.{similar.status}"),
-            when=self.dispatcher.format_when(similar.created_at, lang),
-        )
-        buttons = (
-            (
-                Button(
-                    texts.t(lang, "button.join", ticket=similar.id),
-                    callbacks.encode("d", draft.id, "join", str(similar.id)),
-                ),
-            ),
-            (Button(texts.t(lang, "button.not_same"), callbacks.encode("d", draft.id, "sep")),),
-        )
-        return Reply(text, buttons)
 
     async def join(self, ctx: RiderCtx, draft: Draft, report_id: int) -> Outcome:
         """+1: the rider's sighting confirms an open report; they follow it from now on.
@@ -369,7 +302,7 @@ class Intake:
         Only the report this draft is offered now can be joined: a crafted button naming
         any other ticket would let anyone follow (and hear about) any report.
         """
-        offered = await self._offer(draft)
+        offered = await self.questions.offer(draft)
         if offered is None or offered.id != report_id:
             step = await self._step(ctx, draft)  # show what the draft really asks now
             return dataclasses.replace(step, toast=texts.t(ctx.lang, "button.stale"), alert=True)
@@ -384,57 +317,6 @@ class Intake:
                 assert fresh is not None
                 return await self._closed_draft_in(conn, ctx, fresh)
         return Outcome(edit=Reply(texts.t(ctx.lang, "duplicate.joined", ticket=report_id)))
-
-    def _category_buttons(self, ctx: RiderCtx, draft_id: int) -> tuple[tuple[Button, ...], ...]:
-        return tuple(
-            (
-                Button(
-                    f"{c.icon} {c.name(ctx.lang)}".strip(),
-                    callbacks.encode("d", draft_id, "cat", c.code),
-                ),
-            )
-            for c in self.config.categories
-        )
-
-    def summary_text(self, ctx: RiderCtx, draft: Draft, submitted: int | None = None) -> str:
-        lang = ctx.lang
-        lines = [
-            texts.t(lang, "summary.submitted", ticket=submitted)
-            if submitted
-            else texts.t(lang, "summary.title")
-        ]
-        category = self.config.category(draft.category or "")
-        if category:
-            lines.append(
-                texts.t(lang, "summary.category", icon=category.icon, name=category.name(lang))
-            )
-        if draft.lat is not None and draft.lon is not None:
-            source = texts.t(lang, f"summary.source_{draft.location_source or 'shared'}")
-            lines.append(
-                texts.t(
-                    lang,
-                    "summary.location",
-                    lat=f"{draft.lat:.5f}",
-                    lon=f"{draft.lon:.5f}",
-                    source=source,
-                )
-            )
-            if category and not submitted:
-                lines.append(
-                    self._route_line(
-                        lang, self.router.route(LatLon(draft.lat, draft.lon), category.code)
-                    )
-                )
-        lines.append(texts.t(lang, "summary.photos", count=len(draft.photos)))
-        if draft.note:
-            lines.append(texts.t(lang, "summary.note", note=draft.note))
-        return "\n".join(lines)
-
-    def _route_line(self, lang: str, route: Route) -> texts.Html:
-        community = self.config.community(route.community_id)
-        if community:
-            return texts.t(lang, "summary.route", community=community.name)
-        return texts.t(lang, "summary.route_none", supervisors=self.config.supervisors.name)
 
     async def _draft(self, conn: AsyncConnection, ctx: RiderCtx) -> Draft:
         """The rider's open draft; the first input of a new report starts one.
@@ -475,38 +357,6 @@ class Intake:
         return expired
 
 
-def _complete(draft: Draft) -> bool:
-    return bool(draft.photos) and draft.lat is not None and draft.category is not None
-
-
-def _point(draft: Draft) -> LatLon | None:
-    """Where the hazard is, once the rider has said (latitude and longitude come together)."""
-    if draft.lat is None or draft.lon is None:
-        return None
-    return LatLon(draft.lat, draft.lon)
-
-
 def _append(note: str | None, text: str) -> str:
     text = text.strip()
     return (f"{note}\n{text}" if note else text)[:NOTE_MAX]
-
-
-def _summary_buttons(lang: str, draft_id: int) -> tuple[tuple[Button, ...], ...]:
-    return (
-        (Button(texts.t(lang, "button.submit"), callbacks.encode("d", draft_id, "submit")),),
-        (
-            Button(texts.t(lang, "button.edit"), callbacks.encode("d", draft_id, "edit")),
-            Button(texts.t(lang, "button.cancel"), callbacks.encode("d", draft_id, "cancel")),
-        ),
-    )
-
-
-def _edit_buttons(lang: str, draft_id: int) -> tuple[tuple[Button, ...], ...]:
-    def b(key: str, field: str) -> Button:
-        return Button(texts.t(lang, key), callbacks.encode("d", draft_id, "e", field))
-
-    return (
-        (b("button.edit_photo", "photo"), b("button.edit_location", "loc")),
-        (b("button.edit_category", "cat"), b("button.edit_note", "note")),
-        (Button(texts.t(lang, "button.back"), callbacks.encode("d", draft_id, "back")),),
-    )

@@ -7,7 +7,7 @@ from telegram import Message, Update, User
 from bot.callbacks import decode
 from bot.casework.chat_desk import Staff, Where
 from bot.config import ChatTarget
-from bot.intake.stepwise import PhotoInput
+from bot.intake.photo_input import PhotoInput
 from bot.messages import Outcome
 from bot.texts import t
 from handlers.telegram.context import SuishouContext

@@ -12,7 +12,7 @@ from telegram.ext import JobQueue
 from bot.callbacks import decode
 from bot.delivery.outbox import TELEGRAM
 from bot.domain.geo import LatLon
-from bot.intake.stepwise import FetchError, PhotoInput
+from bot.intake.photo_input import FetchError, PhotoInput
 from bot.messages import Outcome, say
 from bot.people.riders import RiderCtx
 from bot.texts import t

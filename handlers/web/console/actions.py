@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from bot import texts
 from bot.domain.lifecycle import Refused
 from bot.domain.numbers import parse_ticket_id
-from bot.intake.stepwise import PhotoInput
+from bot.intake.photo_input import PhotoInput
 from handlers.web.console.pages import (
     FORM_MAX,
     lang,
