@@ -35,10 +35,9 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
 import _console_world as world  # noqa: E402
-import asyncpg  # noqa: E402
 from _console_pages import run_pages  # noqa: E402
+from _pg_database import own_database  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from storage import map_points, queue, report_page  # noqa: E402
@@ -223,34 +222,21 @@ async def on_sqlite(n: int, repeat: int, keep: Path | None, only: str) -> None:
 
 
 async def on_postgresql(n: int, repeat: int, keep: bool, only: str) -> None:
-    server = make_url(PG_SERVER)
-    plain = server.set(drivername="postgresql")
-    admin = await asyncpg.connect(plain.render_as_string(hide_password=False))
-    url = server.set(database=PG_DATABASE).render_as_string(hide_password=False)
-    dsn = plain.set(database=PG_DATABASE).render_as_string(hide_password=False)
-    try:
-        have = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DATABASE)
-        if have and not keep:
-            await admin.execute(f'DROP DATABASE "{PG_DATABASE}" WITH (FORCE)')
-        if not have or not keep:
-            await admin.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-            engine = create_engine(url)
+    async with own_database(PG_SERVER, PG_DATABASE, keep=keep) as db:
+        if db.fresh:
+            engine = create_engine(db.url)
             await migrate(engine)
             await engine.dispose()
             t0 = time.perf_counter()
-            await world.seed_postgresql(dsn, n)
+            await world.seed_postgresql(db.dsn, n)
             print(f"seeded {n:,} reports in {time.perf_counter() - t0:.0f} s")
         print(f"PostgreSQL, {n:,} reports (database {PG_DATABASE})")
-        engine = create_engine(url)
+        engine = create_engine(db.url)
         try:
             with tempfile.TemporaryDirectory(prefix="bench-console-pg-") as folder:
-                await run_steps(engine, url, Path(folder), n, repeat, only)
+                await run_steps(engine, db.url, Path(folder), n, repeat, only)
         finally:
             await engine.dispose()
-    finally:
-        if not keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:

@@ -35,8 +35,8 @@ sys.path.insert(0, str(REPO_ROOT / "bench"))
 import _console_world as world  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+from _pg_database import own_database  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.config import parse_config  # noqa: E402
 from bot.delivery.outbox import WEB  # noqa: E402
@@ -146,27 +146,17 @@ async def on_sqlite(n: int, repeat: int, keep: Path | None, only: str) -> None:
 
 async def on_postgresql(n: int, repeat: int, keep: bool, only: str) -> None:
     """The same steps on a PostgreSQL database of its own (kept and reused with `keep`)."""
-    server = make_url(PG_SERVER)
-    plain = server.set(drivername="postgresql")
-    admin = await asyncpg.connect(plain.render_as_string(hide_password=False))
-    url = server.set(database=PG_DATABASE).render_as_string(hide_password=False)
-    dsn = plain.set(database=PG_DATABASE).render_as_string(hide_password=False)
     folder = Path(tempfile.mkdtemp(prefix="bench-county-pg-"))
-    try:
-        have = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DATABASE)
-        if have and not keep:
-            await admin.execute(f'DROP DATABASE "{PG_DATABASE}" WITH (FORCE)')
-        if not have or not keep:
-            await admin.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-        engine = create_engine(url)
+    async with own_database(PG_SERVER, PG_DATABASE, keep=keep) as db:
+        engine = create_engine(db.url)
         await migrate(engine)  # a kept database gets the migrations it lacks
         async with engine.connect() as conn:
             count = await conn.scalar(select(func.count()).select_from(reports))
         await engine.dispose()
         if not count:
             t0 = time.perf_counter()
-            await world.seed_postgresql(dsn, n)
-            seeded = await asyncpg.connect(dsn)
+            await world.seed_postgresql(db.dsn, n)
+            seeded = await asyncpg.connect(db.dsn)
             try:
                 await seeded.execute(REJECTED_REASON)
                 # As autovacuum would after those updates: the visibility map again
@@ -178,14 +168,7 @@ async def on_postgresql(n: int, repeat: int, keep: bool, only: str) -> None:
         else:
             n = count
         print(f"PostgreSQL, {n:,} reports (database {PG_DATABASE}); {repeat} runs each")
-        await run(config_for(folder / "unused.db", url), repeat, only)
-    finally:
-        if not keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        await admin.close()
-        for leftover in folder.iterdir():
-            leftover.rmdir() if leftover.is_dir() else leftover.unlink()
-        folder.rmdir()
+        await run(config_for(folder / "unused.db", db.url), repeat, only)
 
 
 async def run(config: object, repeat: int, only: str) -> None:
