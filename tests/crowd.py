@@ -68,7 +68,7 @@ class Intent:
     reopen: bool = False  # the rider answers 未解决 once, then 已解决
     pressed_submit: bool = False
     ticket: int | None = None
-    reopen_notice: int | None = None  # the notice the rider answered 未解决
+    reopened: bool = False  # the rider's 未解决 took effect (the notice said 已退回)
 
     @property
     def final_desk(self) -> str:

@@ -24,6 +24,7 @@ SUBMITTED = re.compile(r"已提交 · 工单 #(\d+)|已提交 #(\d+)|已经提�
 TICKET = re.compile(r"工单号 #(\d+)")
 RESOLVED = re.compile(r"工单 #(\d+) 已办结：")
 PROMPT = re.compile(r"工单 #(\d+) 的办结说明")
+REOPENED = re.compile(r"已退回社区重新处理")
 
 
 def state(message: dict[str, Any] | None) -> str:
@@ -43,6 +44,7 @@ class Rider(Person):
     first_id: int = 0  # the current draft's dialog comes after this message
     dialog: int = 0  # the latest message with the draft's question or buttons
     notices: dict[int, float] = field(default_factory=dict)  # 已解决？ to answer -> seen at
+    notice_tickets: dict[int, int] = field(default_factory=dict)  # 已解决？ -> its ticket
 
     def tick(self) -> None:
         for m in self.new_messages(self.user.id):
@@ -50,31 +52,44 @@ class Rider(Person):
                 continue
             here = buttons(m)
             asks = [SUBMIT, NOT_SAME, *(i.category for i in self.intents[self.current :][:1])]
-            if RESOLVED.search(words(m)) and FIXED in here:
+            resolved = RESOLVED.search(words(m))
+            if resolved and FIXED in here:
                 self.notices[m["message_id"]] = time.monotonic()
+                self.notice_tickets[m["message_id"]] = int(resolved.group(1))
             elif ASK_LOCATION in words(m) or any(b in here for b in asks):
                 self.dialog = m["message_id"]  # the draft's question, or its buttons
         if self.paced() and not self._confirm():
             self._report()
 
     def _confirm(self) -> bool:
+        """Answer one 已解决？ question. Copies of one question (a notice sent again after its
+        answer was lost) are one question: the rider answers one copy at a time, and says
+        未解决 once, on whichever copy works (a copy the bot never learnt of says its button
+        has expired)."""
         tg = self.crowd.tg
-        for notice_id, seen in sorted(self.notices.items()):
+        open_notices: list[tuple[int, Any, str, int | None]] = []
+        answering: set[int | None] = set()
+        for notice_id, _seen in sorted(self.notices.items()):
             notice = tg.view(self.user.id, notice_id)
             now = state(notice)
+            ticket = self.notice_tickets.get(notice_id)
             if FIXED not in buttons(notice) or self.gave_up(notice_id, now):
+                intent = self.crowd.intent(ticket=ticket) if ticket else None
+                if intent is not None and REOPENED.search(words(notice)):
+                    intent.reopened = True
                 del self.notices[notice_id]  # answered, or refused again and again
                 continue
-            if time.monotonic() - seen < self.crowd.reading:
-                continue
             if self.crowd.waiting(self.acts.get(notice_id), now):
+                answering.add(ticket)
+            open_notices.append((notice_id, notice, now, ticket))
+        for notice_id, notice, now, ticket in open_notices:
+            if ticket in answering:
+                continue  # a press on this question (or a copy of it) awaits its answer
+            if time.monotonic() - self.notices[notice_id] < self.crowd.reading:
                 continue
-            found = RESOLVED.search(words(notice))
-            intent = self.crowd.intent(ticket=int(found.group(1))) if found else None
-            choice = FIXED
-            if intent is not None and intent.reopen and intent.reopen_notice in (None, notice_id):
-                intent.reopen_notice, choice = notice_id, NOT_FIXED
-            press = self.user.press(notice, choice)
+            intent = self.crowd.intent(ticket=ticket) if ticket else None
+            reopen = intent is not None and intent.reopen and not intent.reopened
+            press = self.user.press(notice, NOT_FIXED if reopen else FIXED)
             return self.did(notice_id, self.crowd.act(press, now))
         return False
 
