@@ -62,7 +62,7 @@ class SigninStep:
         person = await self.staff.from_account("telegram", str(user_id), name)
         if person.revoked:  # revoked people get no console, whatever chat they are in
             return say(texts.t(self.lang, "refused.revoked"))
-        desk_id = desk.community.id if desk.community is not None else COUNTY
+        desk_id = desk.id
         async with self.db.transaction() as conn:
             since = self.outbox.clock.now() - WINDOW
             asked = await rows.recent(

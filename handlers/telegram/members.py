@@ -10,43 +10,33 @@ means we cannot tell, and the application refuses rather than guesses.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
-from telegram import Bot, ChatMember, ChatMemberRestricted
+from telegram import Bot, ChatMemberRestricted
 from telegram.error import BadRequest, TelegramError
 
 from bot.ports import MembershipUnknown
-from handlers.telegram.steady import is_transient
+from handlers.telegram.steady import RetryPolicy, call_with_retries
 
 PRESENT = frozenset({"member", "administrator", "creator"})
 # What Telegram answers for someone it cannot find among the chat's members.
 NOT_FOUND = ("user not found", "member not found", "participant_id_invalid", "user_id_invalid")
 
 
-RETRY_WAITS = (0.2, 0.5)  # seconds before the second and third try of a transient failure
+# A person pressing a button waits: three tries within about a second (0.2 s, then 0.4 s).
+PRESS_RETRY = RetryPolicy(tries=3, first_delay=0.2, max_delay=0.5, budget=1.0)
 
 
 class TelegramMembers:
-    def __init__(
-        self, bot: Bot, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    ) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
-        self.sleep = sleep
-
-    async def _lookup(self, chat_id: int, user_id: int) -> ChatMember:
-        for wait in RETRY_WAITS:
-            try:
-                return await self.bot.get_chat_member(chat_id, user_id)
-            except TelegramError as exc:
-                if not is_transient(exc):
-                    raise
-            await self.sleep(wait)
-        return await self.bot.get_chat_member(chat_id, user_id)
 
     async def is_member(self, chat_id: int, user_id: int) -> bool:
         try:
-            member = await self._lookup(chat_id, user_id)
+            member = await call_with_retries(
+                lambda: self.bot.get_chat_member(chat_id, user_id),
+                PRESS_RETRY,
+                "getChatMember",
+                chat_id,
+            )
         except BadRequest as exc:
             if any(words in exc.message.lower() for words in NOT_FOUND):
                 return False

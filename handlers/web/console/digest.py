@@ -43,7 +43,7 @@ def _desk(who: SignedIn, asked: str, all_desks: list[Desk]) -> Desk:
     if who.seat.desk not in (COUNTY, wanted):
         raise Refusal(403, "not_yours")
     for desk in all_desks:
-        if (desk.community.id if desk.community else COUNTY) == wanted:
+        if desk.id == wanted:
             return desk
     raise Refusal(400, "community_unknown")
 
@@ -86,7 +86,7 @@ async def page(request: Request) -> Response:
     async def build() -> Digest:
         return (await writer.build(period, only=desk))[0]
 
-    desk_key = desk.community.id if desk.community else COUNTY
+    desk_key = desk.id
     minute = now.replace(second=0, microsecond=0)
     digest = await recent(request, ("digest", key, desk_key, minute), build)
     label = week_label(period, tz)
@@ -124,9 +124,9 @@ async def page(request: Request) -> Response:
         weeks=weeks,
         desks=[
             {
-                "key": d.community.id if d.community else COUNTY,
+                "key": d.id,
                 "name": d.name,
-                "href": link(desk=d.community.id if d.community else COUNTY),
+                "href": link(desk=d.id),
                 "on": d == desk,
             }
             for d in all_desks

@@ -72,11 +72,16 @@ def cookie_path(request: Request) -> str:
     return str(console_of(request).prefix) + "console"
 
 
+def session_id_of(request: Request) -> str | None:
+    """The session this browser's cookie names (genuine, whether or not still live)."""
+    return console_of(request).signer.open("session", request.cookies.get(COOKIE))
+
+
 async def signed_in(request: Request) -> SignedIn | None:
     """The person signed in with this browser, at their desk; None when nobody (or their
     session ended, or they were revoked)."""
     console = console_of(request)
-    session_id = console.signer.open("session", request.cookies.get(COOKIE))
+    session_id = session_id_of(request)
     if session_id is None:
         return None
     seat = await console.sessions.seat(session_id)

@@ -71,7 +71,7 @@ async def use(request: Request) -> Response:
         "console signed in",
         extra={"staff": used.staff_id, "desk": used.desk, "link": used.kind.value},
     )
-    earlier = console.signer.open("session", request.cookies.get(sessions.COOKIE))
+    earlier = sessions.session_id_of(request)
     if earlier is not None:  # this browser's previous session ends, not only its cookie
         await console.sessions.end(earlier)
     session_id = await console.sessions.start(used)
